@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * pfrag-test: with no argument, list the units and their suites; with a unit
+ * name (and optional EAL arguments), initialise EAL and run that unit.
+ * Exit status: 0 passed, 1 failed, 2 usage error, 77 skipped.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include "test.h"
+
+#define EXIT_SKIP 77
+#define EXIT_USAGE 2
+#define MAX_ARGS 64
+
+static struct pfrag_test_unit *units;
+static int with_hugepages;
+
+static const char *const suite_names[] = {
+	[FAST] = "fast-tests",
+	[PERF] = "perf-tests",
+	[STRESS] = "stress-tests",
+	[INTEROP] = "interop-tests",
+	[VM] = "vm-tests",
+};
+
+void
+pfrag_test_register(struct pfrag_test_unit *unit)
+{
+	struct pfrag_test_unit **p = &units;
+
+	/* Keep the list sorted by name, for a stable listing. */
+	while (*p != NULL && strcmp((*p)->name, unit->name) < 0)
+		p = &(*p)->next;
+	unit->next = *p;
+	*p = unit;
+}
+
+void
+pfrag_test_skip_reason(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("SKIP: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+int
+pfrag_test_have_hugepages(void)
+{
+	return with_hugepages;
+}
+
+int
+unit_test_suite_runner(const struct unit_test_suite *suite)
+{
+	const struct unit_test_case *tc;
+	unsigned int passed = 0, failed = 0, skipped = 0;
+	int ret;
+
+	printf(" + ------------------------------------------------------- +\n");
+	printf(" + Test Suite : %s\n", suite->name);
+	if (suite->setup != NULL && (ret = suite->setup()) != TEST_SUCCESS) {
+		printf(" + Suite setup %s\n", ret == TEST_SKIPPED ? "skipped" : "failed");
+		return ret == TEST_SKIPPED ? TEST_SKIPPED : TEST_FAILED;
+	}
+	for (tc = suite->cases; tc->fn != NULL; tc++) {
+		ret = tc->setup != NULL ? tc->setup() : TEST_SUCCESS;
+		if (ret == TEST_SUCCESS) {
+			ret = tc->fn();
+			if (tc->teardown != NULL)
+				tc->teardown();
+		}
+		if (ret == TEST_SUCCESS)
+			passed++;
+		else if (ret == TEST_SKIPPED)
+			skipped++;
+		else
+			failed++;
+		printf(" + TestCase [%2u] : %s %s\n", passed + failed + skipped, tc->name,
+		       ret == TEST_SUCCESS ? "succeeded" :
+		       ret == TEST_SKIPPED ? "skipped" : "failed");
+	}
+	if (suite->teardown != NULL)
+		suite->teardown();
+	printf(" + Tests Total : %2u, Passed : %2u, Failed : %2u, Skipped : %2u\n",
+	       passed + failed + skipped, passed, failed, skipped);
+	if (failed > 0)
+		return TEST_FAILED;
+	/* A suite whose every case skipped did not test anything. */
+	return passed == 0 && skipped > 0 ? TEST_SKIPPED : TEST_SUCCESS;
+}
+
+static void
+list_units(void)
+{
+	const struct pfrag_test_unit *u;
+
+	printf("%-32s %-14s %s\n", "unit", "suite", "needs");
+	for (u = units; u != NULL; u = u->next)
+		printf("%-32s %-14s %s\n", u->name, suite_names[u->suite],
+		       u->flags & PFRAG_TEST_NOHUGE ? "runs without hugepages" :
+		       "hugepages");
+	printf("\nrun one: pfrag-test <unit> [EAL arguments]\n");
+}
+
+/* Reserved 2 MB pages free and a hugetlbfs mounted: EAL can use hugepages. */
+static int
+hugepages_usable(void)
+{
+	char line[256];
+	long free_pages = 0;
+	int mounted = 0;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "r");
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			sscanf(line, "HugePages_Free: %ld", &free_pages);
+		fclose(f);
+	}
+	f = fopen("/proc/mounts", "r");
+	if (f != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strstr(line, " hugetlbfs ") != NULL)
+				mounted = 1;
+		fclose(f);
+	}
+	return free_pages > 0 && mounted;
+}
+
+static const struct pfrag_test_unit *
+find_unit(const char *name)
+{
+	const struct pfrag_test_unit *u;
+
+	for (u = units; u != NULL; u = u->next)
+		if (strcmp(u->name, name) == 0)
+			return u;
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char prefix[64];
+	const struct pfrag_test_unit *unit;
+	char *eal_argv[MAX_ARGS];
+	int eal_argc = 0, i, ret;
+	struct timespec t0, t1;
+
+	if (argc < 2) {
+		list_units();
+		return 0;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		printf("usage: %s [<unit> [EAL arguments]]\n", argv[0]);
+		return 0;
+	}
+	unit = find_unit(argv[1]);
+	if (unit == NULL) {
+		fprintf(stderr, "pfrag-test: unknown unit '%s' (run pfrag-test with no "
+			"arguments for the list)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (argc + 6 > MAX_ARGS) {
+		fprintf(stderr, "pfrag-test: too many arguments\n");
+		return EXIT_USAGE;
+	}
+
+	eal_argv[eal_argc++] = argv[0];
+	if (argc > 2) {
+		/* The caller's EAL arguments replace the defaults. */
+		for (i = 2; i < argc; i++)
+			eal_argv[eal_argc++] = argv[i];
+		with_hugepages = 1;
+		for (i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--no-huge") == 0)
+				with_hugepages = 0;
+	} else {
+		/* One prefix per process: units may run in parallel. */
+		snprintf(prefix, sizeof(prefix), "--file-prefix=pfrag-test-%d", getpid());
+		eal_argv[eal_argc++] = prefix;
+		eal_argv[eal_argc++] = (char *)"--log-level=lib.eal:warning";
+		if (unit->flags & PFRAG_TEST_NOHUGE) {
+			eal_argv[eal_argc++] = (char *)"--no-huge";
+			eal_argv[eal_argc++] = (char *)"-m";
+			eal_argv[eal_argc++] = (char *)"512";
+			eal_argv[eal_argc++] = (char *)"--no-pci";
+		} else if (!hugepages_usable()) {
+			pfrag_test_skip_reason("%s needs 2 MB hugepages and none are free or "
+				"hugetlbfs is not mounted (run devtools/setup.sh as root)",
+				unit->name);
+			return EXIT_SKIP;
+		} else {
+			with_hugepages = 1;
+			eal_argv[eal_argc++] = (char *)"--no-pci";
+			eal_argv[eal_argc++] = (char *)"--in-memory";
+			/* vhost-user shares memory by fd: 8 regions at most. */
+			eal_argv[eal_argc++] = (char *)"--single-file-segments";
+		}
+	}
+	eal_argv[eal_argc] = NULL;
+
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "pfrag-test: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return EXIT_FAILURE;
+	}
+
+	printf("unit %s (%s)\n", unit->name, suite_names[unit->suite]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = unit->fn();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("unit %s: %s in %.2f s\n", unit->name,
+	       ret == TEST_SUCCESS ? "passed" : ret == TEST_SKIPPED ? "skipped" : "FAILED",
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	fflush(stdout);
+	rte_eal_cleanup();
+	if (ret == TEST_SKIPPED)
+		return EXIT_SKIP;
+	return ret == TEST_SUCCESS ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef _PFRAG_TEST_H_
+#define _PFRAG_TEST_H_
+
+/**
+ * @file
+ * pfrag-test: units registered by name, dpdk-test style.
+ *
+ * A unit is a function run after EAL init, usually a suite of small cases.
+ * PFRAG_TEST_REGISTER() records its name, its meson suite and its needs; the
+ * build reads those macros (list_units.py) to declare one meson test per unit.
+ * A unit returns TEST_SUCCESS, TEST_FAILED or TEST_SKIPPED (exit 77, which
+ * meson reports as skipped, never as passed).
+ */
+
+#include <stdio.h>
+
+#include <rte_common.h>
+
+#define TEST_SUCCESS 0
+#define TEST_FAILED -1
+#define TEST_SKIPPED 77
+
+/** Meson suites. */
+enum pfrag_test_suite_kind {
+	FAST,     /* no peer, <= 10 s */
+	PERF,     /* prints figures next to an anchor */
+	STRESS,   /* long or many-thread runs, short by default */
+	INTEROP,  /* against the distro dpdk-testpmd */
+	VM,       /* inside a QEMU guest */
+};
+
+/** Unit needs. */
+#define PFRAG_TEST_NOHUGE 0x1u   /* runs with --no-huge */
+#define PFRAG_TEST_HUGE 0x2u     /* needs hugepages: skipped without them */
+
+struct pfrag_test_unit {
+	const char *name;
+	enum pfrag_test_suite_kind suite;
+	unsigned int flags;
+	int (*fn)(void);
+	struct pfrag_test_unit *next;
+};
+
+void pfrag_test_register(struct pfrag_test_unit *unit);
+
+/** Register @p fn as unit @p name in @p suite. Keep it on one line: the build parses it. */
+#define PFRAG_TEST_REGISTER(name, suite, flags, fn) \
+	static struct pfrag_test_unit pfrag_test_unit_##name = { \
+		#name, suite, flags, fn, NULL }; \
+	RTE_INIT(pfrag_test_reg_##name) \
+	{ \
+		pfrag_test_register(&pfrag_test_unit_##name); \
+	}
+
+/** A case: returns TEST_SUCCESS, TEST_FAILED or TEST_SKIPPED. */
+struct unit_test_case {
+	const char *name;
+	int (*setup)(void);
+	void (*teardown)(void);
+	int (*fn)(void);
+};
+
+#define TEST_CASE(fn) { #fn, NULL, NULL, fn }
+#define TEST_CASE_ST(setup, teardown, fn) { #fn, setup, teardown, fn }
+#define TEST_CASES_END() { NULL, NULL, NULL, NULL }
+
+struct unit_test_suite {
+	const char *name;
+	int (*setup)(void);
+	void (*teardown)(void);
+	struct unit_test_case cases[];
+};
+
+/** Run every case; TEST_SUCCESS when none failed (skips are reported). */
+int unit_test_suite_runner(const struct unit_test_suite *suite);
+
+/** Print why the unit skips, for the log; then return TEST_SKIPPED. */
+void pfrag_test_skip_reason(const char *fmt, ...) __rte_format_printf(1, 2);
+
+/** True when the process runs with hugepages. */
+int pfrag_test_have_hugepages(void);
+
+#define TEST_ASSERT(cond, msg, ...) do { \
+	if (!(cond)) { \
+		printf("%s:%d: assertion failed: %s: " msg "\n", \
+		       __FILE__, __LINE__, #cond, ##__VA_ARGS__); \
+		return TEST_FAILED; \
+	} \
+} while (0)
+
+#define TEST_ASSERT_EQUAL(a, b, msg, ...) do { \
+	long long a_ = (long long)(a), b_ = (long long)(b); \
+	if (a_ != b_) { \
+		printf("%s:%d: %s == %s failed (%lld != %lld): " msg "\n", \
+		       __FILE__, __LINE__, #a, #b, a_, b_, ##__VA_ARGS__); \
+		return TEST_FAILED; \
+	} \
+} while (0)
+
+#define TEST_ASSERT_NOT_NULL(p, msg, ...) TEST_ASSERT((p) != NULL, msg, ##__VA_ARGS__)
+#define TEST_ASSERT_NULL(p, msg, ...) TEST_ASSERT((p) == NULL, msg, ##__VA_ARGS__)
+#define TEST_ASSERT_SUCCESS(v, msg, ...) TEST_ASSERT_EQUAL(v, 0, msg, ##__VA_ARGS__)
+#define TEST_ASSERT_FAIL(v, msg, ...) TEST_ASSERT((v) != 0, msg, ##__VA_ARGS__)
+
+#endif /* _PFRAG_TEST_H_ */

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# The README's test command: set up the machine, build, run every suite that
+# can run here (fast, stress, interop, vm; perf with --perf), then run the
+# fast suite again in a sanitizer build (ASan + UBSan). Ends with one line
+# "N passed, N failed, N skipped"; exits non-zero when anything failed.
+#
+# Options: --perf        also run the perf suite (benchmarks, minutes)
+#          --long        long stress runs (PFRAG_STRESS_LONG=1)
+#          --no-setup    skip devtools/setup.sh
+#          --no-asan     skip the sanitizer build
+#          --suite NAME  run only this suite (repeatable)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+suites=()
+perf=0
+setup=1
+asan=1
+for ((i = 1; i <= $#; i++)); do
+	a=${!i}
+	case $a in
+	--perf) perf=1 ;;
+	--long) export PFRAG_STRESS_LONG=1 ;;
+	--no-setup) setup=0 ;;
+	--no-asan) asan=0 ;;
+	--suite) i=$((i + 1)); suites+=("${!i}") ;;
+	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+	*) echo "test.sh: unknown option $a" >&2; exit 2 ;;
+	esac
+done
+if [ ${#suites[@]} -eq 0 ]; then
+	suites=(fast-tests stress-tests interop-tests vm-tests)
+	[ $perf -eq 1 ] && suites+=(perf-tests)
+fi
+
+if [ $setup -eq 1 ]; then
+	bash devtools/setup.sh || { echo "test.sh: set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+# build DIR [meson options...]: configure once, then build.
+build() {
+	local dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log"; return 1; }
+		rm -f "$dir.setup.log"
+	fi
+	ninja -C "$dir" >/dev/null || ninja -C "$dir"
+}
+
+# run DIR LABEL SUITES...: meson test, then add its results to the tally.
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+run() {
+	local dir=$1 label=$2
+	shift 2
+	local args=()
+	for s in "$@"; do args+=(--suite "$s"); done
+	echo "== $label: ${*}"
+	meson test -C "$dir" --no-rebuild --print-errorlogs "${args[@]}"
+	python3 devtools/summary.py "$label" "$dir/meson-logs/testlog.json" >>"$results"
+}
+
+failed_build=0
+if build build; then
+	run build main "${suites[@]}"
+else
+	echo "test.sh: build failed"
+	failed_build=1
+fi
+if [ $asan -eq 1 ] && [ $failed_build -eq 0 ]; then
+	if build build-asan -Dsanitizers=true -Ddebug_checks=true -Dbuildtype=debugoptimized; then
+		ASAN_OPTIONS=detect_leaks=0 run build-asan asan+debug fast-tests
+	else
+		echo "test.sh: sanitizer build failed"
+		failed_build=$((failed_build + 1))
+	fi
+fi
+
+echo
+echo "== summary"
+grep -E '^(FAIL|SKIP) ' "$results" || true
+pass=$(grep -c '^PASS ' "$results")
+fail=$(grep -c '^FAIL ' "$results")
+skip=$(grep -c '^SKIP ' "$results")
+fail=$((fail + failed_build))
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

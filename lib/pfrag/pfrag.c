@@ -1,0 +1,808 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * The slow path of the page-fragment pool. A pool is one memzone of
+ * nb_pages pages plus an array of descriptors; free pages wait in an MP/MC
+ * ring fronted by a small stash per lcore. Caches carve fragments from their
+ * current page (pfrag.h); this file refills them, takes pages back when
+ * their count reaches zero, and keeps the books.
+ */
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <numa.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_memzone.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
+#include <rte_string_fns.h>
+
+#include "pfrag.h"
+#include "pfrag_private.h"
+
+#if (PFRAG_DEFAULT_PAGE_SIZE & (PFRAG_DEFAULT_PAGE_SIZE - 1)) != 0
+#error "default_page_size must be a power of two"
+#endif
+
+RTE_LOG_REGISTER_DEFAULT(pfrag_logtype, INFO);
+
+/*
+ * Address ranges of the pools, read without a lock by every free. A slot is
+ * empty while base > end, so that a reader mixing an old and a new value of
+ * one field during create or free never matches a wrong range: create
+ * writes base then end, free writes end then base.
+ */
+struct pfrag_range pfrag_ranges[PFRAG_MAX_POOLS] = {
+	[0 ... PFRAG_MAX_POOLS - 1] = { UINTPTR_MAX, 0, NULL },
+};
+unsigned int pfrag_nb_ranges;
+
+static struct pfrag_pool *pools[PFRAG_MAX_POOLS];
+static rte_spinlock_t pools_lock = RTE_SPINLOCK_INITIALIZER;
+static uint64_t bad_frees;
+
+/* Sum of counters, field by field. */
+static void
+stats_add(struct pfrag_stats *sum, const struct pfrag_stats *s)
+{
+	const uint64_t *src = (const uint64_t *)s;
+	uint64_t *dst = (uint64_t *)sum;
+	unsigned int i;
+
+	RTE_BUILD_BUG_ON(sizeof(*s) % sizeof(uint64_t) != 0);
+	for (i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
+		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+static int
+socket_is_valid(int socket_id)
+{
+	unsigned int i;
+
+	if (socket_id == SOCKET_ID_ANY)
+		return 1;
+	/* libnuma knows the machine's nodes; EAL knows the ones it can use. */
+	if (numa_available() >= 0 && (socket_id > numa_max_node() ||
+	    !numa_bitmask_isbitset(numa_all_nodes_ptr, socket_id)))
+		return 0;
+	for (i = 0; i < rte_socket_count(); i++)
+		if (rte_socket_id_by_idx(i) == socket_id)
+			return 1;
+	return 0;
+}
+
+static struct pfrag_pool *
+lookup_locked(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < PFRAG_MAX_POOLS; i++)
+		if (pools[i] != NULL && strcmp(pools[i]->name, name) == 0)
+			return pools[i];
+	return NULL;
+}
+
+static void
+range_publish(unsigned int slot, struct pfrag_pool *pool)
+{
+	struct pfrag_range *r = &pfrag_ranges[slot];
+
+	r->pool = pool;
+	__atomic_store_n(&r->base, (uintptr_t)pool->base, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->end, (uintptr_t)pool->base +
+			 (uintptr_t)pool->nb_pages * pool->page_size, __ATOMIC_RELEASE);
+	if (slot >= pfrag_nb_ranges)
+		__atomic_store_n(&pfrag_nb_ranges, slot + 1, __ATOMIC_RELEASE);
+}
+
+static void
+range_withdraw(unsigned int slot)
+{
+	struct pfrag_range *r = &pfrag_ranges[slot];
+
+	__atomic_store_n(&r->end, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->base, UINTPTR_MAX, __ATOMIC_RELEASE);
+	r->pool = NULL;
+}
+
+/*
+ * IOVA of each page. A page never crosses a backing page when it is no
+ * larger; a larger page (e.g. 32 KiB over --no-huge's 4 KiB) has a usable
+ * IOVA only if its backing pages happen to be contiguous, as with IOVA=VA.
+ */
+static int
+pages_init(struct pfrag_pool *pool, size_t backing_sz)
+{
+	uint32_t i, contiguous = 0;
+	struct pfrag_page *p;
+	size_t off;
+
+	for (i = 0; i < pool->nb_pages; i++) {
+		p = &pool->pages[i];
+		p->index = i;
+		p->pool = pool;
+		p->va = pool->base + ((size_t)i << pool->page_shift);
+		p->iova = rte_mem_virt2iova(p->va);
+		for (off = backing_sz; p->iova != RTE_BAD_IOVA && off < pool->page_size;
+		     off += backing_sz)
+			if (rte_mem_virt2iova(p->va + off) != p->iova + off)
+				p->iova = RTE_BAD_IOVA;
+		contiguous += p->iova != RTE_BAD_IOVA;
+	}
+	if (contiguous < pool->nb_pages && (pool->flags & PFRAG_POOL_F_IOVA_CONTIG)) {
+		PFRAG_LOG(ERR, "pool %s: %u of %u pages of %u bytes are not IOVA-contiguous "
+			  "over %zu-byte backing pages; use hugepages or a smaller page size",
+			  pool->name, pool->nb_pages - contiguous, pool->nb_pages,
+			  pool->page_size, backing_sz);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+pool_check_args(const char *name, int socket_id, uint32_t page_size, uint32_t nb_pages,
+		uint32_t flags)
+{
+	if (name == NULL || name[0] == '\0' || strlen(name) >= PFRAG_NAMESIZE) {
+		PFRAG_LOG(ERR, "pool name missing or longer than %d characters",
+			  PFRAG_NAMESIZE - 1);
+		return -EINVAL;
+	}
+	if (!rte_is_power_of_2(page_size) || page_size < PFRAG_MIN_PAGE_SIZE ||
+	    page_size > RTE_PGSIZE_1G) {
+		PFRAG_LOG(ERR, "pool %s: page size %u is not a power of two in [%u, %u]",
+			  name, page_size, PFRAG_MIN_PAGE_SIZE, (unsigned int)RTE_PGSIZE_1G);
+		return -EINVAL;
+	}
+	if (nb_pages == 0 || (uint64_t)nb_pages * page_size > (UINT64_C(1) << 40)) {
+		PFRAG_LOG(ERR, "pool %s: %u pages of %u bytes is not a usable size",
+			  name, nb_pages, page_size);
+		return -EINVAL;
+	}
+	if (flags & ~PFRAG_POOL_F_IOVA_CONTIG) {
+		PFRAG_LOG(ERR, "pool %s: unknown flags 0x%x", name, flags);
+		return -EINVAL;
+	}
+	if (!socket_is_valid(socket_id)) {
+		PFRAG_LOG(ERR, "pool %s: socket %d does not exist or has no memory",
+			  name, socket_id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+pool_destroy(struct pfrag_pool *pool)
+{
+	rte_ring_free(pool->ring);
+	rte_memzone_free(pool->mz);
+	rte_free(pool->dbg_bitmap);
+	rte_free(pool->pages);
+	rte_free(pool);
+}
+
+struct pfrag_pool *
+pfrag_pool_create(const char *name, int socket_id, uint32_t page_size, uint32_t nb_pages,
+		  uint32_t flags)
+{
+	char zname[RTE_MEMZONE_NAMESIZE];
+	const struct rte_memseg_list *msl;
+	struct pfrag_pool *pool;
+	unsigned int slot, i;
+	int ret;
+
+	if (page_size == 0)
+		page_size = PFRAG_DEFAULT_PAGE_SIZE;
+	ret = pool_check_args(name, socket_id, page_size, nb_pages, flags);
+	if (ret != 0) {
+		rte_errno = -ret;
+		return NULL;
+	}
+
+	rte_spinlock_lock(&pools_lock);
+	if (lookup_locked(name) != NULL) {
+		rte_spinlock_unlock(&pools_lock);
+		PFRAG_LOG(ERR, "pool %s exists already", name);
+		rte_errno = EEXIST;
+		return NULL;
+	}
+	for (slot = 0; slot < PFRAG_MAX_POOLS && pools[slot] != NULL; slot++)
+		;
+	if (slot == PFRAG_MAX_POOLS) {
+		rte_spinlock_unlock(&pools_lock);
+		PFRAG_LOG(ERR, "pool %s: %d pools exist already", name, PFRAG_MAX_POOLS);
+		rte_errno = ENOSPC;
+		return NULL;
+	}
+
+	pool = rte_zmalloc_socket("pfrag_pool", sizeof(*pool), RTE_CACHE_LINE_SIZE,
+				  socket_id);
+	if (pool == NULL)
+		goto nomem;
+	strlcpy(pool->name, name, sizeof(pool->name));
+	pool->socket_id = socket_id;
+	pool->page_size = page_size;
+	pool->page_shift = rte_bsf32(page_size);
+	pool->nb_pages = nb_pages;
+	pool->flags = flags;
+	rte_spinlock_init(&pool->lock);
+
+	pool->pages = rte_zmalloc_socket("pfrag_pages", sizeof(*pool->pages) * nb_pages,
+					 RTE_CACHE_LINE_SIZE, socket_id);
+	if (pool->pages == NULL)
+		goto nomem;
+
+	/* Aligned to the page size, so no page straddles a hugepage. */
+	snprintf(zname, sizeof(zname), "pfrag_%s", name);
+	pool->mz = rte_memzone_reserve_aligned(zname, (size_t)nb_pages * page_size,
+					       socket_id, 0, page_size);
+	if (pool->mz == NULL) {
+		PFRAG_LOG(ERR, "pool %s: cannot reserve %" PRIu64 " bytes on socket %d: %s",
+			  name, (uint64_t)nb_pages * page_size, socket_id,
+			  rte_strerror(rte_errno));
+		goto nomem;
+	}
+	pool->base = pool->mz->addr;
+	msl = rte_mem_virt2memseg_list(pool->base);
+	if (pages_init(pool, msl != NULL ? msl->page_sz : RTE_PGSIZE_4K) != 0) {
+		pool_destroy(pool);
+		rte_spinlock_unlock(&pools_lock);
+		rte_errno = EINVAL;
+		return NULL;
+	}
+
+	snprintf(zname, sizeof(zname), "pfrag_r_%s", name);
+	pool->ring = rte_ring_create(zname, nb_pages, socket_id, RING_F_EXACT_SZ);
+	if (pool->ring == NULL)
+		goto nomem;
+	for (i = 0; i < nb_pages; i++) {
+		struct pfrag_page *p = &pool->pages[i];
+
+		rte_ring_enqueue(pool->ring, p);
+	}
+
+#if PFRAG_DEBUG
+	pool->dbg_bitmap = rte_zmalloc_socket("pfrag_dbg",
+			(size_t)nb_pages * page_size / 8, RTE_CACHE_LINE_SIZE, socket_id);
+	if (pool->dbg_bitmap == NULL)
+		goto nomem;
+	memset(pool->base, PFRAG_POISON, (size_t)nb_pages * page_size);
+#endif
+
+	pools[slot] = pool;
+	range_publish(slot, pool);
+	rte_spinlock_unlock(&pools_lock);
+	PFRAG_LOG(DEBUG, "pool %s: %u pages of %u bytes on socket %d at %p", name,
+		  nb_pages, page_size, socket_id, pool->base);
+	return pool;
+
+nomem:
+	if (pool != NULL)
+		pool_destroy(pool);
+	rte_spinlock_unlock(&pools_lock);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+struct pfrag_pool *
+pfrag_pool_lookup(const char *name)
+{
+	struct pfrag_pool *pool;
+
+	if (name == NULL) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	rte_spinlock_lock(&pools_lock);
+	pool = lookup_locked(name);
+	rte_spinlock_unlock(&pools_lock);
+	if (pool == NULL)
+		rte_errno = ENOENT;
+	return pool;
+}
+
+void
+pfrag_pool_walk(void (*fn)(struct pfrag_pool *pool, void *arg), void *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < PFRAG_MAX_POOLS; i++)
+		if (pools[i] != NULL)
+			fn(pools[i], arg);
+}
+
+/* Pages go back to the stash of the releasing lcore, else to the ring. */
+static void
+page_put(struct pfrag_pool *pool, struct pfrag_page *page)
+{
+	unsigned int lcore = rte_lcore_id();
+	struct pfrag_lcore *lc;
+
+	if (unlikely(lcore >= RTE_MAX_LCORE)) {
+		rte_ring_enqueue(pool->ring, page);
+		__atomic_fetch_add(&pool->any.stats.page_put, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&pool->any.stats.ring_put, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	lc = &pool->lcore[lcore];
+	if (lc->stash_len == PFRAG_STASH_SIZE) {
+		/* Spill the older half: the newer pages are the warmer ones. */
+		rte_ring_enqueue_bulk(pool->ring, (void **)lc->stash, PFRAG_STASH_SIZE / 2,
+				      NULL);
+		memmove(lc->stash, &lc->stash[PFRAG_STASH_SIZE / 2],
+			sizeof(lc->stash[0]) * (PFRAG_STASH_SIZE / 2));
+		lc->stash_len = PFRAG_STASH_SIZE / 2;
+		lc->cache.stats.ring_put++;
+	}
+	lc->stash[lc->stash_len++] = page;
+	lc->cache.stats.page_put++;
+}
+
+/* A page for a cache: from this lcore's stash, refilled in bursts from the ring. */
+static struct pfrag_page *
+page_get(struct pfrag_pool *pool, struct pfrag_stats *st)
+{
+	unsigned int lcore = rte_lcore_id();
+	struct pfrag_page *page;
+	struct pfrag_lcore *lc;
+	unsigned int n;
+
+	if (unlikely(lcore >= RTE_MAX_LCORE)) {
+		if (rte_ring_dequeue(pool->ring, (void **)&page) != 0)
+			goto empty;
+		st->ring_get++;
+		goto got;
+	}
+	lc = &pool->lcore[lcore];
+	if (lc->stash_len == 0) {
+		n = rte_ring_dequeue_burst(pool->ring, (void **)lc->stash,
+					   PFRAG_STASH_SIZE / 2, NULL);
+		if (n == 0)
+			goto empty;
+		st->ring_get++;
+		lc->stash_len = n;
+	}
+	page = lc->stash[--lc->stash_len];
+got:
+	st->page_get++;
+#if PFRAG_DEBUG
+	pfrag_dbg_check_poison(page);
+#endif
+	return page;
+empty:
+	st->empty++;
+	return NULL;
+}
+
+void
+__pfrag_page_release(struct pfrag_page *page)
+{
+#if PFRAG_DEBUG
+	pfrag_dbg_poison(page);
+#endif
+	page_put(page->pool, page);
+}
+
+/* Take a page into the cache with a full batch of references. */
+static void
+cache_take_page(struct pfrag_cache *cache, struct pfrag_page *page)
+{
+	uint32_t bias = pfrag_page_bias(cache->pool);
+
+	/* We own the page alone here: a plain store is enough. */
+	__atomic_store_n(&page->refcnt, bias, __ATOMIC_RELAXED);
+	cache->page = page;
+	cache->va = page->va;
+	cache->offset = 0;
+	cache->bias = bias;
+}
+
+/* Give back the references the cache still owns; true if that was the last. */
+static int
+cache_put_bias(struct pfrag_cache *cache)
+{
+	/*
+	 * Acquire-release: the frees that brought the count down happened
+	 * before we reuse or recycle the page.
+	 */
+	return __atomic_sub_fetch(&cache->page->refcnt, cache->bias, __ATOMIC_ACQ_REL) == 0;
+}
+
+static void
+cache_forget_page(struct pfrag_cache *cache)
+{
+	cache->page = NULL;
+	cache->va = NULL;
+	cache->offset = 0;
+	cache->bias = 0;
+}
+
+void *
+__pfrag_cache_alloc_slow(struct pfrag_cache *cache, uint32_t size, uint32_t align)
+{
+	struct pfrag_page *page;
+
+	if (align == 0)
+		align = 1;
+	if (unlikely(cache->pool == NULL || size == 0 || size > cache->page_size ||
+		     !rte_is_power_of_2(align) || align > cache->page_size)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+
+	if (cache->page != NULL) {
+		if (cache_put_bias(cache)) {
+			/* Every fragment is back already: carve the page again. */
+#if PFRAG_DEBUG
+			pfrag_dbg_poison(cache->page);
+#endif
+			cache->stats.reuse++;
+			cache_take_page(cache, cache->page);
+			return pfrag_cache_alloc(cache, size, align);
+		}
+		/* Fragments still out: the last of them returns the page. */
+		cache_forget_page(cache);
+	}
+
+	page = page_get(cache->pool, &cache->stats);
+	if (unlikely(page == NULL)) {
+		cache->stats.alloc_fail++;
+		rte_errno = ENOBUFS;
+		return NULL;
+	}
+	cache->stats.refill++;
+	cache_take_page(cache, page);
+	return pfrag_cache_alloc(cache, size, align);
+}
+
+void *
+__pfrag_alloc_any(struct pfrag_pool *pool, uint32_t size, uint32_t align)
+{
+	void *va;
+
+	rte_spinlock_lock(&pool->lock);
+	va = pfrag_cache_alloc(&pool->any, size, align);
+	rte_spinlock_unlock(&pool->lock);
+	return va;
+}
+
+int
+pfrag_cache_alloc_bulk(struct pfrag_cache *cache, uint32_t size, uint32_t align,
+		       void **va, rte_iova_t *iova, unsigned int n)
+{
+	unsigned int i;
+	uint8_t *v;
+
+	for (i = 0; i < n; i++) {
+		v = pfrag_cache_alloc(cache, size, align);
+		if (unlikely(v == NULL)) {
+			int err = rte_errno;
+
+			pfrag_free_bulk(va, i);
+			rte_errno = err;
+			return -err;
+		}
+		va[i] = v;
+		/* The fragment is on the cache's current page: no lookup. */
+		if (iova != NULL)
+			iova[i] = cache->page->iova + (uintptr_t)(v - cache->va);
+	}
+	return 0;
+}
+
+int
+pfrag_alloc_bulk(struct pfrag_pool *pool, uint32_t size, uint32_t align, void **va,
+		 rte_iova_t *iova, unsigned int n)
+{
+	struct pfrag_cache *cache = pfrag_lcore_cache(pool);
+	int ret;
+
+	if (cache != NULL)
+		return pfrag_cache_alloc_bulk(cache, size, align, va, iova, n);
+	rte_spinlock_lock(&pool->lock);
+	ret = pfrag_cache_alloc_bulk(&pool->any, size, align, va, iova, n);
+	rte_spinlock_unlock(&pool->lock);
+	return ret;
+}
+
+void
+pfrag_free_bulk(void **va, unsigned int n)
+{
+	struct pfrag_page *page = NULL, *p;
+	struct pfrag_pool *pool = NULL;
+	uint32_t count = 0;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		/* Still on the same page: no pool lookup. */
+		if (page != NULL &&
+		    (uintptr_t)va[i] - (uintptr_t)page->va < pool->page_size) {
+			p = page;
+		} else {
+			struct pfrag_pool *owner = pfrag_virt2pool(va[i]);
+
+			if (unlikely(owner == NULL)) {
+				__pfrag_bad_free(va[i], "not in any pfrag pool");
+				continue;
+			}
+			p = pfrag_pool_virt2page(owner, va[i]);
+			if (p != page) {
+				if (count > 0)
+					__pfrag_page_free(pool, page, count);
+				pool = owner;
+				page = p;
+				count = 0;
+			}
+		}
+#if PFRAG_DEBUG
+		if (__pfrag_dbg_free(p, va[i]) != 0)
+			continue;
+#endif
+		count++;
+	}
+	if (count > 0)
+		__pfrag_page_free(pool, page, count);
+}
+
+void
+__pfrag_bad_free(const void *va, const char *why)
+{
+	__atomic_fetch_add(&bad_frees, 1, __ATOMIC_RELAXED);
+	PFRAG_LOG(ERR, "bad free of %p: %s; ignored", va, why);
+}
+
+uint64_t
+pfrag_bad_free_count(void)
+{
+	return __atomic_load_n(&bad_frees, __ATOMIC_RELAXED);
+}
+
+int
+pfrag_cache_init(struct pfrag_cache *cache, struct pfrag_pool *pool)
+{
+	if (cache == NULL || pool == NULL)
+		return -EINVAL;
+	memset(cache, 0, sizeof(*cache));
+	cache->pool = pool;
+	cache->page_size = pool->page_size;
+	cache->user = 1;
+	rte_spinlock_lock(&pool->lock);
+	cache->next = pool->user_caches;
+	pool->user_caches = cache;
+	rte_spinlock_unlock(&pool->lock);
+	return 0;
+}
+
+void
+pfrag_cache_drain(struct pfrag_cache *cache)
+{
+	if (cache == NULL || cache->page == NULL)
+		return;
+	if (cache_put_bias(cache))
+		__pfrag_page_release(cache->page);
+	cache_forget_page(cache);
+}
+
+void
+pfrag_cache_fini(struct pfrag_cache *cache)
+{
+	struct pfrag_pool *pool;
+	struct pfrag_cache **p;
+
+	if (cache == NULL || cache->pool == NULL || !cache->user)
+		return;
+	pool = cache->pool;
+	pfrag_cache_drain(cache);
+	rte_spinlock_lock(&pool->lock);
+	for (p = &pool->user_caches; *p != NULL; p = &(*p)->next) {
+		if (*p == cache) {
+			*p = cache->next;
+			break;
+		}
+	}
+	stats_add(&pool->retired, &cache->stats);
+	rte_spinlock_unlock(&pool->lock);
+	cache->pool = NULL;
+	cache->page_size = 0;
+}
+
+void
+pfrag_pool_drain_caches(struct pfrag_pool *pool)
+{
+	struct pfrag_lcore *lc;
+	unsigned int i;
+
+	pfrag_cache_drain(&pool->any);
+	for (i = 0; i < RTE_MAX_LCORE; i++) {
+		lc = &pool->lcore[i];
+		pfrag_cache_drain(&lc->cache);
+		if (lc->stash_len > 0) {
+			rte_ring_enqueue_bulk(pool->ring, (void **)lc->stash, lc->stash_len,
+					      NULL);
+			lc->stash_len = 0;
+		}
+	}
+}
+
+int
+pfrag_pool_info_get(const struct pfrag_pool *pool, struct pfrag_pool_info *info)
+{
+	struct pfrag_pool *p = (struct pfrag_pool *)(uintptr_t)pool;
+	const struct pfrag_cache *c;
+	uint32_t stashed = 0;
+	unsigned int i;
+
+	if (pool == NULL || info == NULL)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	for (i = 0; i < RTE_MAX_LCORE; i++) {
+		stats_add(&info->stats, &pool->lcore[i].cache.stats);
+		stashed += __atomic_load_n(&pool->lcore[i].stash_len, __ATOMIC_RELAXED);
+	}
+	rte_spinlock_lock(&p->lock);
+	stats_add(&info->stats, &pool->any.stats);
+	stats_add(&info->stats, &pool->retired);
+	for (c = pool->user_caches; c != NULL; c = c->next) {
+		stats_add(&info->stats, &c->stats);
+		info->user_caches++;
+	}
+	rte_spinlock_unlock(&p->lock);
+
+	info->frags_out = info->stats.alloc - info->stats.free - info->stats.drained;
+	info->nb_pages = pool->nb_pages;
+	info->page_size = pool->page_size;
+	info->pages_free = rte_ring_count(pool->ring) + stashed;
+	info->pages_in_use = pool->nb_pages - RTE_MIN(info->pages_free, pool->nb_pages);
+	return 0;
+}
+
+uint64_t
+pfrag_pool_frags_out(const struct pfrag_pool *pool)
+{
+	struct pfrag_pool_info info;
+
+	if (pfrag_pool_info_get(pool, &info) != 0)
+		return 0;
+	return info.frags_out;
+}
+
+int
+pfrag_pool_free(struct pfrag_pool *pool)
+{
+	struct pfrag_pool_info info;
+	unsigned int slot;
+
+	if (pool == NULL)
+		return -EINVAL;
+	pfrag_pool_info_get(pool, &info);
+	if (info.frags_out != 0 || info.user_caches != 0) {
+		PFRAG_LOG(ERR, "pool %s busy: %" PRIu64 " fragments out, %u user caches "
+			  "attached; not freed", pool->name, info.frags_out, info.user_caches);
+		return -EBUSY;
+	}
+	pfrag_pool_drain_caches(pool);
+	if (rte_ring_count(pool->ring) != pool->nb_pages) {
+		PFRAG_LOG(ERR, "pool %s: only %u of %u pages came back although no "
+			  "fragment is out; not freed", pool->name,
+			  rte_ring_count(pool->ring), pool->nb_pages);
+		return -EBUSY;
+	}
+
+	rte_spinlock_lock(&pools_lock);
+	for (slot = 0; slot < PFRAG_MAX_POOLS && pools[slot] != pool; slot++)
+		;
+	if (slot == PFRAG_MAX_POOLS) {
+		rte_spinlock_unlock(&pools_lock);
+		return -EINVAL;
+	}
+	range_withdraw(slot);
+	pools[slot] = NULL;
+	rte_spinlock_unlock(&pools_lock);
+	pool_destroy(pool);
+	return 0;
+}
+
+void
+pfrag_pool_dump(FILE *f, const struct pfrag_pool *pool)
+{
+	struct pfrag_pool_info info;
+	const struct pfrag_stats *s = &info.stats;
+
+	if (pfrag_pool_info_get(pool, &info) != 0)
+		return;
+	fprintf(f, "pfrag pool <%s>@%p\n", pool->name, pool);
+	fprintf(f, "  socket=%d page_size=%u nb_pages=%u base=%p\n", pool->socket_id,
+		pool->page_size, pool->nb_pages, pool->base);
+	fprintf(f, "  pages_in_use=%u pages_free=%u frags_out=%" PRIu64 " user_caches=%u\n",
+		info.pages_in_use, info.pages_free, info.frags_out, info.user_caches);
+	fprintf(f, "  alloc=%" PRIu64 " alloc_fail=%" PRIu64 " free=%" PRIu64
+		" drained=%" PRIu64 " bad_free=%" PRIu64 "\n", s->alloc, s->alloc_fail,
+		s->free, s->drained, s->bad_free);
+	fprintf(f, "  refill=%" PRIu64 " reuse=%" PRIu64 " page_get=%" PRIu64
+		" page_put=%" PRIu64 " ring_get=%" PRIu64 " ring_put=%" PRIu64
+		" empty=%" PRIu64 "\n", s->refill, s->reuse, s->page_get, s->page_put,
+		s->ring_get, s->ring_put, s->empty);
+}
+
+#if PFRAG_DEBUG
+/*
+ * Debug checks. A bitmap with one bit per byte of the pool marks the first
+ * byte of every fragment out: a free must clear a set bit, so a second free
+ * of one fragment, or a pointer into the middle of one, is caught. Pages in
+ * the pool are poisoned; a page leaving the pool must still be.
+ */
+static uint64_t
+dbg_bit(const struct pfrag_page *page, const void *va, uint64_t **word)
+{
+	uint64_t off = (uintptr_t)va - (uintptr_t)page->pool->base;
+
+	*word = &page->pool->dbg_bitmap[off / 64];
+	return UINT64_C(1) << (off % 64);
+}
+
+void
+__pfrag_dbg_alloc(struct pfrag_page *page, const void *va)
+{
+	uint64_t *word;
+	uint64_t bit = dbg_bit(page, va, &word);
+
+	if (__atomic_fetch_or(word, bit, __ATOMIC_RELAXED) & bit)
+		PFRAG_LOG(ERR, "pool %s: fragment %p handed out twice", page->pool->name, va);
+}
+
+int
+__pfrag_dbg_free(struct pfrag_page *page, const void *va)
+{
+	struct pfrag_pool *pool = page->pool;
+	unsigned int lcore = rte_lcore_id();
+	uint64_t *word;
+	uint64_t bit = dbg_bit(page, va, &word);
+
+	if (__atomic_fetch_and(word, ~bit, __ATOMIC_RELAXED) & bit)
+		return 0;
+	PFRAG_LOG(ERR, "pool %s: double free, or not the start of a fragment: %p "
+		  "(page %u, offset %u); ignored", pool->name, va, page->index,
+		  (unsigned int)((const uint8_t *)va - page->va));
+	if (lcore < RTE_MAX_LCORE)
+		pool->lcore[lcore].cache.stats.bad_free++;
+	else
+		__atomic_fetch_add(&pool->any.stats.bad_free, 1, __ATOMIC_RELAXED);
+	return -1;
+}
+
+void
+pfrag_dbg_poison(struct pfrag_page *page)
+{
+	uint32_t words = page->pool->page_size / 64 / 8, i;
+	uint64_t *word, set = 0;
+
+	dbg_bit(page, page->va, &word);
+	for (i = 0; i < words; i++)
+		set |= word[i];
+	if (set != 0)
+		PFRAG_LOG(ERR, "pool %s: page %u back in the pool with fragments marked out",
+			  page->pool->name, page->index);
+	memset(page->va, PFRAG_POISON, page->pool->page_size);
+}
+
+void
+pfrag_dbg_check_poison(struct pfrag_page *page)
+{
+	uint32_t i;
+
+	for (i = 0; i < page->pool->page_size; i++) {
+		if (page->va[i] != PFRAG_POISON) {
+			PFRAG_LOG(ERR, "pool %s: page %u offset %u written after free "
+				  "(0x%02x)", page->pool->name, page->index, i, page->va[i]);
+			return;
+		}
+	}
+}
+#endif /* PFRAG_DEBUG */

@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef _PFRAG_H_
+#define _PFRAG_H_
+
+/**
+ * @file
+ * pfrag: a page-fragment packet buffer pool on DPDK hugepages.
+ *
+ * A pool splits hugepage memory into pages of a power-of-two size (32 KiB by
+ * default); a cache carves fragments of any length and alignment out of its
+ * current page. Every fragment of a page shares the reference count in the
+ * page's descriptor. The cache took a large batch of references when it got
+ * the page and hands them out by decrementing a local bias, so allocation
+ * touches no atomic and does not dirty the descriptor's cache line.
+ *
+ * Concurrency contract:
+ * - pfrag_alloc*() with a pool use the calling EAL lcore's own cache; a
+ *   non-EAL thread (LCORE_ID_ANY) falls back to a shared, locked cache.
+ * - pfrag_cache_alloc*() use a user-owned cache (a driver queue, a non-EAL
+ *   thread): one thread at a time per cache, the owner's duty.
+ * - pfrag_free*() and pfrag_page_drain() may be called from any thread, for
+ *   fragments allocated on any thread.
+ * - pfrag_pool_create/free/lookup are control-path calls; pfrag_pool_free()
+ *   requires that no thread uses the pool any more.
+ *
+ * Accounting: a pool always knows how many fragments are out (allocated and
+ * not yet freed or drained) and how many pages are in use; pfrag_pool_free()
+ * refuses with -EBUSY while anything is out.
+ */
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_memory.h>
+#include <rte_spinlock.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Longest pool name, with its terminating NUL. */
+#define PFRAG_NAMESIZE 24
+/** Pools that may exist at once in a process. */
+#define PFRAG_MAX_POOLS 16
+/** Pages a per-lcore stash holds before it spills half to the shared ring. */
+#define PFRAG_STASH_SIZE 32
+/** Smallest page size. */
+#define PFRAG_MIN_PAGE_SIZE 4096u
+
+/** Pool flag: fail creation unless every page is IOVA-contiguous. */
+#define PFRAG_POOL_F_IOVA_CONTIG 0x1u
+
+struct pfrag_pool;
+
+/**
+ * Page descriptor [struct page], one per page, in an array apart from the
+ * data so that data cache lines stay clean. Cache-line sized: frees from
+ * different lcores on different pages never share a line.
+ */
+struct pfrag_page {
+	uint32_t refcnt;          /**< references: cache bias + fragments out */
+	uint32_t index;           /**< position in the pool */
+	uint8_t *va;              /**< first byte of the page */
+	rte_iova_t iova;          /**< IOVA of va, or RTE_BAD_IOVA */
+	struct pfrag_pool *pool;  /**< owner */
+} __rte_cache_aligned;
+
+/** Counters of one lcore or one user-owned cache; only its owner writes them. */
+struct pfrag_stats {
+	uint64_t alloc;           /**< fragments handed out */
+	uint64_t alloc_fail;      /**< allocations that failed (pool empty) */
+	uint64_t free;            /**< fragments freed */
+	uint64_t drained;         /**< references dropped by drains */
+	uint64_t refill;          /**< fresh pages taken into a cache */
+	uint64_t reuse;           /**< pages reused in place (all fragments back) */
+	uint64_t page_get;        /**< pages taken from the pool (stash or ring) */
+	uint64_t page_put;        /**< pages returned to the pool */
+	uint64_t ring_get;        /**< ring dequeues (bulk counts as one) */
+	uint64_t ring_put;        /**< ring enqueues (bulk counts as one) */
+	uint64_t empty;           /**< pool found empty */
+	uint64_t bad_free;        /**< frees of pointers that are not fragments */
+};
+
+/**
+ * A fragment cache [page_frag_cache]: current page, carve offset and the
+ * references it still owns. Used by one thread at a time.
+ */
+struct pfrag_cache {
+	uint8_t *va;              /**< current page, NULL when none */
+	uint32_t offset;          /**< next free byte in the page */
+	uint32_t bias;            /**< references of the page this cache owns */
+	uint32_t page_size;       /**< copy of the pool's, for the fast path */
+	uint32_t user;            /**< user-owned (not a per-lcore cache) */
+	struct pfrag_page *page;  /**< descriptor of the current page */
+	struct pfrag_pool *pool;
+	struct pfrag_stats stats;
+	struct pfrag_cache *next; /**< pool's list of user-owned caches */
+} __rte_cache_aligned;
+
+/** What an lcore owns in a pool: its cache, its page stash. */
+struct pfrag_lcore {
+	struct pfrag_cache cache;
+	uint32_t stash_len;
+	struct pfrag_page *stash[PFRAG_STASH_SIZE];
+} __rte_cache_aligned;
+
+/** A range of virtual addresses owned by a pool, for pointer to page lookup. */
+struct pfrag_range {
+	uintptr_t base;
+	uintptr_t end;
+	struct pfrag_pool *pool;
+};
+
+/** The pool. Read-mostly fields first; per-lcore parts on their own lines. */
+struct pfrag_pool {
+	char name[PFRAG_NAMESIZE];
+	int socket_id;
+	uint32_t page_size;
+	uint32_t page_shift;
+	uint32_t nb_pages;
+	uint32_t flags;
+	uint8_t *base;            /**< data of page 0; pages are contiguous in VA */
+	struct pfrag_page *pages; /**< descriptor array */
+	struct rte_ring *ring;    /**< free pages, MP/MC */
+	const struct rte_memzone *mz;
+	uint64_t *dbg_bitmap;     /**< debug builds: fragment starts out */
+	rte_spinlock_t lock;      /**< user cache list, the shared cache */
+	struct pfrag_cache *user_caches;
+	struct pfrag_cache any;   /**< cache of non-EAL threads, under lock */
+	struct pfrag_stats retired; /**< counters of finished user caches */
+	struct pfrag_lcore lcore[RTE_MAX_LCORE];
+};
+
+/**
+ * Reference count a cache takes on a page at refill, and the bias it starts
+ * with. Larger than the number of fragments a page can yield (each at least
+ * one byte), so the bias never runs out before the space does.
+ */
+static inline uint32_t
+pfrag_page_bias(const struct pfrag_pool *pool)
+{
+	return pool->page_size + 1;
+}
+
+/**
+ * Create a pool of @p nb_pages pages of @p page_size bytes on @p socket_id.
+ *
+ * @param name
+ *   Unique name, shorter than PFRAG_NAMESIZE.
+ * @param socket_id
+ *   NUMA socket of the memory, or SOCKET_ID_ANY.
+ * @param page_size
+ *   Power of two from PFRAG_MIN_PAGE_SIZE to the hugepage size; 0 means the
+ *   build default (PFRAG_DEFAULT_PAGE_SIZE).
+ * @param nb_pages
+ *   Pages in the pool.
+ * @param flags
+ *   PFRAG_POOL_F_*.
+ * @return
+ *   The pool, or NULL with rte_errno set: EINVAL (bad argument), EEXIST
+ *   (name taken), ENOSPC (too many pools), ENOMEM (no memory).
+ */
+struct pfrag_pool *
+pfrag_pool_create(const char *name, int socket_id, uint32_t page_size,
+		  uint32_t nb_pages, uint32_t flags);
+
+/**
+ * Free a pool. Drains the per-lcore caches first.
+ *
+ * @return
+ *   0; -EBUSY (logged with the count) while fragments are out or user caches
+ *   are still attached, in which case nothing is freed; -EINVAL for NULL.
+ */
+int
+pfrag_pool_free(struct pfrag_pool *pool);
+
+/** Find a pool by name; NULL and rte_errno ENOENT when there is none. */
+struct pfrag_pool *
+pfrag_pool_lookup(const char *name);
+
+/**
+ * Attach a user-owned cache to @p pool (a driver queue, a non-EAL thread).
+ * @return 0, or -EINVAL.
+ */
+int
+pfrag_cache_init(struct pfrag_cache *cache, struct pfrag_pool *pool);
+
+/**
+ * Drain and detach a user-owned cache; its counters are kept by the pool.
+ * Fragments it handed out stay valid and are freed as usual.
+ */
+void
+pfrag_cache_fini(struct pfrag_cache *cache);
+
+/**
+ * Give back a cache's current page and the references it still owns, in one
+ * atomic operation [__page_frag_cache_drain]. The cache is left empty.
+ */
+void
+pfrag_cache_drain(struct pfrag_cache *cache);
+
+/** Drain every per-lcore cache and stash of @p pool (control path). */
+void
+pfrag_pool_drain_caches(struct pfrag_pool *pool);
+
+/** @internal Slow path of pfrag_cache_alloc: validate, refill, carve. */
+void *
+__pfrag_cache_alloc_slow(struct pfrag_cache *cache, uint32_t size, uint32_t align);
+
+/** @internal A page whose count reached zero goes back to its pool. */
+void
+__pfrag_page_release(struct pfrag_page *page);
+
+/** @internal Free of a pointer no pool owns: logged and counted. */
+void
+__pfrag_bad_free(const void *va, const char *why);
+
+/** @internal Shared cache of non-EAL threads. */
+void *
+__pfrag_alloc_any(struct pfrag_pool *pool, uint32_t size, uint32_t align);
+
+#if PFRAG_DEBUG
+/** @internal Debug builds: record a fragment start, check one at free. */
+void __pfrag_dbg_alloc(struct pfrag_page *page, const void *va);
+int __pfrag_dbg_free(struct pfrag_page *page, const void *va);
+#endif
+
+/** @internal Pool address ranges, read on every free. */
+extern struct pfrag_range pfrag_ranges[PFRAG_MAX_POOLS];
+extern unsigned int pfrag_nb_ranges;
+
+/**
+ * Allocate a fragment from a user-owned cache.
+ *
+ * @param size
+ *   Bytes, 1 .. page size.
+ * @param align
+ *   Power of two, 1 .. page size (0 is taken as 1).
+ * @return
+ *   The fragment, or NULL with rte_errno EINVAL (bad size or alignment) or
+ *   ENOBUFS (pool empty).
+ */
+static __rte_always_inline void *
+pfrag_cache_alloc(struct pfrag_cache *cache, uint32_t size, uint32_t align)
+{
+	uint32_t mask = align - (align != 0);
+	uint32_t off = (cache->offset + mask) & ~mask;
+
+	/* One branch covers an exhausted page, no page, and bad arguments. */
+	if (unlikely((uint64_t)off + size > cache->page_size || size == 0 ||
+		     (align & mask) != 0))
+		return __pfrag_cache_alloc_slow(cache, size, align);
+
+	cache->offset = off + size;
+	/* The reference comes from the batch taken at refill: no atomic. */
+	cache->bias--;
+	cache->stats.alloc++;
+#if PFRAG_DEBUG
+	__pfrag_dbg_alloc(cache->page, cache->va + off);
+#endif
+	return cache->va + off;
+}
+
+/** The calling lcore's cache of @p pool; NULL for non-EAL threads. */
+static inline struct pfrag_cache *
+pfrag_lcore_cache(struct pfrag_pool *pool)
+{
+	unsigned int lcore = rte_lcore_id();
+
+	if (unlikely(lcore >= RTE_MAX_LCORE))
+		return NULL;
+	return &pool->lcore[lcore].cache;
+}
+
+/** Allocate a fragment with the calling lcore's cache; see pfrag_cache_alloc(). */
+static inline void *
+pfrag_alloc(struct pfrag_pool *pool, uint32_t size, uint32_t align)
+{
+	struct pfrag_cache *cache = pfrag_lcore_cache(pool);
+
+	if (unlikely(cache == NULL))
+		return __pfrag_alloc_any(pool, size, align);
+	return pfrag_cache_alloc(cache, size, align);
+}
+
+/**
+ * Allocate @p n fragments of one size, all or none, returning their virtual
+ * and (when @p iova is not NULL) IO addresses: an RX refill in one call.
+ *
+ * @return 0, or a negative errno (-EINVAL, -ENOBUFS) with nothing allocated.
+ */
+int
+pfrag_cache_alloc_bulk(struct pfrag_cache *cache, uint32_t size, uint32_t align,
+		       void **va, rte_iova_t *iova, unsigned int n);
+
+/** pfrag_cache_alloc_bulk() with the calling lcore's cache. */
+int
+pfrag_alloc_bulk(struct pfrag_pool *pool, uint32_t size, uint32_t align,
+		 void **va, rte_iova_t *iova, unsigned int n);
+
+/** The pool owning @p va, or NULL. */
+static __rte_always_inline struct pfrag_pool *
+pfrag_virt2pool(const void *va)
+{
+	uintptr_t a = (uintptr_t)va;
+	unsigned int i;
+
+	for (i = 0; i < pfrag_nb_ranges; i++)
+		if (a - pfrag_ranges[i].base < pfrag_ranges[i].end - pfrag_ranges[i].base)
+			return pfrag_ranges[i].pool;
+	return NULL;
+}
+
+/** Descriptor of the page holding @p va in @p pool: O(1), no search. */
+static __rte_always_inline struct pfrag_page *
+pfrag_pool_virt2page(const struct pfrag_pool *pool, const void *va)
+{
+	return &pool->pages[((uintptr_t)va - (uintptr_t)pool->base) >> pool->page_shift];
+}
+
+/** Descriptor of the page holding fragment @p va, or NULL if no pool owns it. */
+static inline struct pfrag_page *
+pfrag_virt2page(const void *va)
+{
+	struct pfrag_pool *pool = pfrag_virt2pool(va);
+
+	return pool == NULL ? NULL : pfrag_pool_virt2page(pool, va);
+}
+
+/** IO address of fragment @p va (RTE_BAD_IOVA if no pool owns it). */
+static inline rte_iova_t
+pfrag_iova(const void *va)
+{
+	struct pfrag_page *page = pfrag_virt2page(va);
+
+	if (unlikely(page == NULL))
+		return RTE_BAD_IOVA;
+	return page->iova + (uintptr_t)((const uint8_t *)va - page->va);
+}
+
+/**
+ * Drop @p count references of @p page in one atomic operation
+ * [__page_frag_cache_drain]; the page goes back to its pool when none remain.
+ * This is how a driver's ring teardown returns many posted fragments at once.
+ */
+static inline void
+pfrag_page_drain(struct pfrag_page *page, uint32_t count)
+{
+	struct pfrag_stats *st;
+	unsigned int lcore = rte_lcore_id();
+
+	/*
+	 * Release: our writes to the fragments happen before anyone who sees
+	 * the count reach zero reuses the page; that thread acquires below.
+	 */
+	if (__atomic_sub_fetch(&page->refcnt, count, __ATOMIC_RELEASE) == 0) {
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		__pfrag_page_release(page);
+	}
+	if (likely(lcore < RTE_MAX_LCORE)) {
+		st = &page->pool->lcore[lcore].cache.stats;
+		st->drained += count;
+	} else {
+		__atomic_fetch_add(&page->pool->any.stats.drained, count,
+				   __ATOMIC_RELAXED);
+	}
+}
+
+/** @internal Free with the page already known. */
+static __rte_always_inline void
+__pfrag_page_free(struct pfrag_pool *pool, struct pfrag_page *page, uint32_t count)
+{
+	unsigned int lcore = rte_lcore_id();
+	struct pfrag_cache *cache;
+
+	if (likely(lcore < RTE_MAX_LCORE)) {
+		cache = &pool->lcore[lcore].cache;
+		cache->stats.free += count;
+		/*
+		 * A fragment of this lcore's current page: hand the reference
+		 * back to the cache's bias instead of the shared count. The
+		 * count is unchanged, so no atomic is needed.
+		 */
+		if (cache->page == page) {
+			cache->bias += count;
+			return;
+		}
+	} else {
+		__atomic_fetch_add(&pool->any.stats.free, count, __ATOMIC_RELAXED);
+	}
+	if (__atomic_sub_fetch(&page->refcnt, count, __ATOMIC_RELEASE) == 0) {
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		__pfrag_page_release(page);
+	}
+}
+
+/**
+ * Free a fragment, from any thread: one atomic decrement of its page's
+ * count (none when the page is this lcore's current page). A pointer that
+ * is not a fragment is logged and counted, never followed.
+ */
+static inline void
+pfrag_free(void *va)
+{
+	struct pfrag_pool *pool = pfrag_virt2pool(va);
+	struct pfrag_page *page;
+
+	if (unlikely(pool == NULL)) {
+		__pfrag_bad_free(va, "not in any pfrag pool");
+		return;
+	}
+	page = pfrag_pool_virt2page(pool, va);
+#if PFRAG_DEBUG
+	if (__pfrag_dbg_free(page, va) != 0)
+		return;
+#endif
+	__pfrag_page_free(pool, page, 1);
+}
+
+/**
+ * Free @p n fragments. Consecutive fragments of one page cost one atomic
+ * operation together, so free in allocation order where you can.
+ */
+void
+pfrag_free_bulk(void **va, unsigned int n);
+
+/** Pool figures, summed over lcores and user caches. */
+struct pfrag_pool_info {
+	struct pfrag_stats stats;  /**< sums */
+	uint64_t frags_out;        /**< fragments allocated, not freed or drained */
+	uint32_t nb_pages;
+	uint32_t pages_free;       /**< in the ring and stashes */
+	uint32_t pages_in_use;     /**< held by caches or by fragments out */
+	uint32_t page_size;
+	uint32_t user_caches;
+};
+
+/** Fill @p info; exact when the pool is quiescent, a snapshot otherwise. */
+int
+pfrag_pool_info_get(const struct pfrag_pool *pool, struct pfrag_pool_info *info);
+
+/** Fragments out: allocated and not yet freed or drained. */
+uint64_t
+pfrag_pool_frags_out(const struct pfrag_pool *pool);
+
+/** Print the pool's figures. */
+void
+pfrag_pool_dump(FILE *f, const struct pfrag_pool *pool);
+
+/** Frees of pointers that no pool owns, since start. */
+uint64_t
+pfrag_bad_free_count(void);
+
+/** Call @p fn for every pool. */
+void
+pfrag_pool_walk(void (*fn)(struct pfrag_pool *pool, void *arg), void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _PFRAG_H_ */

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef _PFRAG_MBUF_H_
+#define _PFRAG_MBUF_H_
+
+/**
+ * @file
+ * rte_mbuf bridge: a fragment becomes an mbuf's packet data through DPDK's
+ * external buffers, as build_skb() wraps a page fragment in Linux.
+ *
+ * Fragment layout: [ headroom | data room | rte_mbuf_ext_shared_info ].
+ * The header mbuf comes from a small mempool of data-less mbufs; the shared
+ * info in the fragment's tail carries the reference count of the data, and
+ * its free callback calls pfrag_free(). So rte_pktmbuf_free(), clones and
+ * refcounts work unchanged in any DPDK application, on any lcore.
+ */
+
+#include <rte_mbuf.h>
+
+#include "pfrag.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Bytes a fragment needs for @p room bytes of buffer (headroom + data). */
+static inline uint32_t
+pfrag_mbuf_frag_size(uint32_t room)
+{
+	return RTE_ALIGN_CEIL(room, sizeof(uint64_t)) +
+		sizeof(struct rte_mbuf_ext_shared_info);
+}
+
+/**
+ * Free callback of every bridged mbuf: the data's last reference is gone.
+ * Out of line so that its address identifies bridged mbufs in every module.
+ */
+void
+pfrag_mbuf_free_cb(void *addr, void *opaque);
+
+/**
+ * Attach fragment @p frag of @p frag_size bytes (from pfrag_mbuf_frag_size(),
+ * 8-byte aligned) to header mbuf @p m as its data buffer, with @p headroom
+ * bytes before the data. The mbuf owns the fragment's reference from then on.
+ */
+static inline void
+pfrag_mbuf_attach(struct rte_mbuf *m, void *frag, uint32_t frag_size,
+		  uint16_t headroom)
+{
+	uint32_t buf_len = RTE_ALIGN_FLOOR(frag_size -
+			sizeof(struct rte_mbuf_ext_shared_info), sizeof(uint64_t));
+	struct rte_mbuf_ext_shared_info *shinfo =
+		(struct rte_mbuf_ext_shared_info *)((uint8_t *)frag + buf_len);
+
+	shinfo->free_cb = pfrag_mbuf_free_cb;
+	shinfo->fcb_opaque = NULL;
+	rte_mbuf_ext_refcnt_set(shinfo, 1);
+	rte_pktmbuf_attach_extbuf(m, frag, pfrag_iova(frag), (uint16_t)buf_len, shinfo);
+	m->data_off = RTE_MIN(headroom, (uint16_t)buf_len);
+}
+
+/**
+ * An mbuf with @p data_room bytes of data room after RTE_PKTMBUF_HEADROOM,
+ * its buffer a fragment from @p cache, its header from @p hdr_pool.
+ * NULL with rte_errno set when either runs out.
+ */
+static inline struct rte_mbuf *
+pfrag_cache_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_cache *cache,
+			  uint32_t data_room)
+{
+	uint32_t size = pfrag_mbuf_frag_size(RTE_PKTMBUF_HEADROOM + data_room);
+	struct rte_mbuf *m;
+	void *frag;
+
+	if (unlikely(RTE_PKTMBUF_HEADROOM + data_room > UINT16_MAX)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	m = rte_pktmbuf_alloc(hdr_pool);
+	if (unlikely(m == NULL))
+		return NULL;
+	frag = pfrag_cache_alloc(cache, size, RTE_CACHE_LINE_SIZE);
+	if (unlikely(frag == NULL)) {
+		rte_pktmbuf_free(m);
+		rte_errno = ENOBUFS;
+		return NULL;
+	}
+	pfrag_mbuf_attach(m, frag, size, RTE_PKTMBUF_HEADROOM);
+	return m;
+}
+
+/** pfrag_cache_pktmbuf_alloc() with the calling lcore's cache of @p pool. */
+static inline struct rte_mbuf *
+pfrag_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_pool *pool,
+		    uint32_t data_room)
+{
+	struct pfrag_cache *cache = pfrag_lcore_cache(pool);
+
+	if (unlikely(cache == NULL)) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	return pfrag_cache_pktmbuf_alloc(hdr_pool, cache, data_room);
+}
+
+/** True when @p m's data is a pfrag fragment. */
+static inline int
+pfrag_mbuf_is_frag(const struct rte_mbuf *m)
+{
+	return RTE_MBUF_HAS_EXTBUF(m) && m->shinfo->free_cb == pfrag_mbuf_free_cb;
+}
+
+/**
+ * Create a mempool of data-less header mbufs for the bridge, with a per-lcore
+ * cache. NULL with rte_errno set on failure.
+ */
+struct rte_mempool *
+pfrag_mbuf_hdr_pool_create(const char *name, unsigned int n, int socket_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _PFRAG_MBUF_H_ */
