@@ -260,7 +260,6 @@ pfrag_pktmbuf_pool_create(const char *name, unsigned int n, unsigned int cache_s
 
 fail_mp:
 	rte_mempool_free(mp);
-	return NULL;
 fail:
 	rte_free(pm);
 	return NULL;
