@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * Data path: RX queues post pfrag fragments as device-writable descriptors,
+ * TX queues chain any mbuf behind a virtio-net header. Both rings are split
+ * virtqueues; every used entry the device writes back is checked before the
+ * driver trusts it.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_atomic.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include <pfrag_mbuf.h>
+
+#include "virtio_frag.h"
+
+uint32_t
+virtio_frag_frag_size(uint32_t room)
+{
+	return RTE_ALIGN_CEIL(pfrag_mbuf_frag_size(RTE_PKTMBUF_HEADROOM + room),
+			      RTE_CACHE_LINE_SIZE);
+}
+
+/*
+ * Buffer size of the next refill. Mergeable buffers let a packet span
+ * several buffers, so they can follow the traffic: a moving average of the
+ * received lengths (as Linux virtio_net does) keeps 64-byte traffic on small
+ * fragments instead of pinning 2 KB per slot.
+ */
+uint32_t
+virtio_frag_rx_room(const struct virtio_frag_vq *vq)
+{
+	const struct virtio_frag_hw *hw = vq->hw;
+	uint32_t room;
+
+	if (!vfrag_with_feature(hw, VFRAG_NET_F_MRG_RXBUF))
+		return RTE_MAX(vq->rx_buf_size,
+			       (uint32_t)hw->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN * 2);
+	if (vq->rx_buf_size != 0)
+		return vq->rx_buf_size;
+	room = RTE_ALIGN_CEIL(vq->rx_ewma >> VFRAG_EWMA_SHIFT, VFRAG_RX_BUF_STEP);
+	return RTE_MIN(RTE_MAX(room, VFRAG_RX_BUF_MIN), VFRAG_RX_BUF_MAX);
+}
+
+/*
+ * An empty cache must send its first allocation down the slow path; make
+ * sure its offset says "page used up" whatever the pool left in it.
+ */
+void
+virtio_frag_cache_reset(struct pfrag_cache *cache)
+{
+	if (cache->va == NULL)
+		cache->offset = cache->page_size;
+}
+
+static __rte_always_inline void
+vfrag_kick(struct virtio_frag_vq *vq)
+{
+	/* The avail index must be visible before we read whether to kick. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(&vq->vr.used->flags, __ATOMIC_RELAXED) &
+	      VRING_USED_F_NO_NOTIFY)) {
+		vq->hw->ops->notify_queue(vq->hw, vq);
+		vq->stats.kicks++;
+	}
+}
+
+/* Post fragments into every free RX slot the pool can fill. */
+static int
+vfrag_rx_refill(struct virtio_frag_vq *vq)
+{
+	uint32_t room = virtio_frag_rx_room(vq);
+	uint32_t fsize = virtio_frag_frag_size(room);
+	uint32_t post_len = VFRAG_HDR_LEN + room;
+	struct vring_desc *desc = vq->vr.desc;
+	uint16_t avail_idx = vq->avail_idx;
+	void *va[VFRAG_MAX_BURST];
+	rte_iova_t iova[VFRAG_MAX_BURST];
+	unsigned int n, i;
+	uint16_t id;
+	int posted = 0;
+
+	while (vq->rx_nb_free > 0) {
+		n = RTE_MIN(vq->rx_nb_free, VFRAG_MAX_BURST);
+		if (pfrag_cache_alloc_bulk(&vq->cache, fsize, RTE_CACHE_LINE_SIZE, va,
+					   vq->use_va ? NULL : iova, n) != 0) {
+			vq->stats.nombuf++;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			id = vq->rx_free_ids[--vq->rx_nb_free];
+			vq->rx_frag[id] = va[i];
+			vq->rx_len[id] = post_len;
+			vq->rx_frag_size[id] = fsize;
+			/* The virtio-net header sits at the end of the headroom. */
+			desc[id].addr = (vq->use_va ? (uint64_t)(uintptr_t)va[i] : iova[i]) +
+				RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN;
+			desc[id].len = post_len;
+			desc[id].flags = VRING_DESC_F_WRITE;
+			vq->vr.avail->ring[avail_idx++ & vq->mask] = id;
+		}
+		vq->rx_posted += n;
+		vq->rx_posted_bytes += (uint64_t)n * fsize;
+		posted += n;
+	}
+	if (posted == 0)
+		return 0;
+	vq->avail_idx = avail_idx;
+	/* Descriptors are written before the device can see the new index. */
+	__atomic_store_n(&vq->vr.avail->idx, avail_idx, __ATOMIC_RELEASE);
+	vfrag_kick(vq);
+	return posted;
+}
+
+/* Take the fragment of used descriptor @p id back from the ring. */
+static __rte_always_inline void *
+vfrag_rx_take(struct virtio_frag_vq *vq, uint16_t id, uint32_t *fsize)
+{
+	void *frag = vq->rx_frag[id];
+
+	vq->rx_frag[id] = NULL;
+	vq->rx_free_ids[vq->rx_nb_free++] = id;
+	vq->rx_posted--;
+	*fsize = vq->rx_frag_size[id];
+	vq->rx_posted_bytes -= *fsize;
+	return frag;
+}
+
+static __rte_always_inline void
+vfrag_rx_drop_partial(struct virtio_frag_vq *vq)
+{
+	if (vq->rx_partial != NULL) {
+		rte_pktmbuf_free(vq->rx_partial);
+		vq->rx_partial = NULL;
+		vq->rx_last = NULL;
+	}
+	vq->rx_seg_left = 0;
+}
+
+uint16_t
+virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct virtio_frag_vq *vq = rx_queue;
+	struct vring_used *used = vq->vr.used;
+	struct rte_mbuf *hdrs[VFRAG_MAX_BURST];
+	struct virtio_net_hdr_mrg *vh;
+	uint16_t nb_used, nb_rx = 0, nb_hdr, next_hdr = 0, id;
+	uint32_t len, fsize;
+	uint64_t bytes = 0;
+	struct rte_mbuf *m;
+	void *frag;
+
+	if (unlikely(!vq->hw->started))
+		return 0;
+	/* Entries are read only after the index that covers them. */
+	nb_used = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) - vq->used_cons;
+	if (nb_used == 0)
+		goto refill;
+	if (unlikely(nb_used > vq->nb_desc)) {
+		/* The device moved its index past the ring: nothing is trustworthy. */
+		vq->stats.bad_desc++;
+		vq->used_cons = used->idx;
+		vfrag_rx_drop_partial(vq);
+		goto refill;
+	}
+	nb_pkts = RTE_MIN(nb_pkts, VFRAG_MAX_BURST);
+	nb_hdr = RTE_MIN(nb_pkts, nb_used);
+	if (unlikely(rte_pktmbuf_alloc_bulk(vq->mp, hdrs, nb_hdr) != 0)) {
+		vq->stats.nombuf += nb_hdr;
+		goto refill;
+	}
+
+	while (nb_used > 0 && nb_rx < nb_pkts) {
+		const struct vring_used_elem *e = &used->ring[vq->used_cons & vq->mask];
+
+		id = (uint16_t)e->id;
+		len = e->len;
+		vq->used_cons++;
+		nb_used--;
+		if (unlikely(e->id >= vq->nb_desc || vq->rx_frag[id] == NULL)) {
+			VFRAG_DP_LOG(DEBUG, "used id %u not posted", e->id);
+			vq->stats.bad_desc++;
+			vfrag_rx_drop_partial(vq);
+			continue;
+		}
+		frag = vfrag_rx_take(vq, id, &fsize);
+		if (unlikely(len > vq->rx_len[id] ||
+			     (vq->rx_seg_left == 0 && len <= VFRAG_HDR_LEN) || len == 0)) {
+			VFRAG_DP_LOG(DEBUG, "used id %u len %u posted %u", id, len,
+				     vq->rx_len[id]);
+			vq->stats.bad_desc++;
+			pfrag_free(frag);
+			vfrag_rx_drop_partial(vq);
+			continue;
+		}
+		if (next_hdr < nb_hdr) {
+			m = hdrs[next_hdr++];
+		} else {
+			/* A mergeable chain took more headers than packets. */
+			m = rte_pktmbuf_alloc(vq->mp);
+			if (unlikely(m == NULL)) {
+				vq->stats.nombuf++;
+				pfrag_free(frag);
+				vfrag_rx_drop_partial(vq);
+				continue;
+			}
+		}
+		pfrag_mbuf_attach(m, frag, fsize, RTE_PKTMBUF_HEADROOM);
+		m->port = vq->port_id;
+
+		if (vq->rx_seg_left == 0) {
+			uint16_t nbuf = 1;
+
+			vh = (struct virtio_net_hdr_mrg *)((uint8_t *)frag +
+					RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN);
+			if (vfrag_with_feature(vq->hw, VFRAG_NET_F_MRG_RXBUF))
+				nbuf = vh->num_buffers;
+			if (unlikely(nbuf == 0 || nbuf > VFRAG_MAX_CHAIN)) {
+				vq->stats.bad_desc++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			m->data_len = (uint16_t)(len - VFRAG_HDR_LEN);
+			m->pkt_len = m->data_len;
+			if (nbuf > 1) {
+				vq->rx_partial = m;
+				vq->rx_last = m;
+				vq->rx_seg_left = nbuf - 1;
+				continue;
+			}
+		} else {
+			/* Later buffers of a chain carry no header: data from the start. */
+			m->data_off = RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN;
+			m->data_len = (uint16_t)len;
+			vq->rx_last->next = m;
+			vq->rx_last = m;
+			vq->rx_partial->nb_segs++;
+			vq->rx_partial->pkt_len += len;
+			if (--vq->rx_seg_left > 0)
+				continue;
+			m = vq->rx_partial;
+			vq->rx_partial = NULL;
+			vq->rx_last = NULL;
+			vq->stats.multiseg++;
+		}
+		vq->rx_ewma += m->pkt_len - (vq->rx_ewma >> VFRAG_EWMA_SHIFT);
+		bytes += m->pkt_len;
+		pkts[nb_rx++] = m;
+	}
+	if (next_hdr < nb_hdr)
+		rte_pktmbuf_free_bulk(&hdrs[next_hdr], nb_hdr - next_hdr);
+	vq->stats.packets += nb_rx;
+	vq->stats.bytes += bytes;
+refill:
+	if (vq->rx_nb_free >= VFRAG_RX_FREE_THRESH ||
+	    unlikely(vq->rx_nb_free == vq->nb_desc))
+		vfrag_rx_refill(vq);
+	return nb_rx;
+}
+
+static int
+vfrag_page_cmp(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * RX teardown: the device no longer owns the ring, so every posted fragment
+ * is ours again. Sorting them by address groups each page's fragments, so
+ * one pfrag_page_drain() per page returns them all [__page_frag_cache_drain].
+ */
+static void
+vfrag_rx_reclaim(struct virtio_frag_vq *vq)
+{
+	struct pfrag_page *page, *cur = NULL;
+	uint32_t count = 0, n = 0, i;
+	void **frags;
+
+	vfrag_rx_drop_partial(vq);
+	if (vq->rx_frag == NULL)
+		return;
+	frags = malloc(sizeof(*frags) * vq->nb_desc);
+	for (i = 0; i < vq->nb_desc; i++) {
+		if (vq->rx_frag[i] == NULL)
+			continue;
+		if (frags != NULL)
+			frags[n++] = vq->rx_frag[i];
+		else
+			pfrag_free(vq->rx_frag[i]);   /* no memory to sort: one by one */
+		vq->rx_frag[i] = NULL;
+	}
+	if (frags != NULL) {
+		qsort(frags, n, sizeof(*frags), vfrag_page_cmp);
+		for (i = 0; i < n; i++) {
+			page = pfrag_pool_virt2page(vq->hw->pool, frags[i]);
+			if (page != cur && cur != NULL) {
+				pfrag_page_drain(cur, count);
+				vq->stats.drains++;
+				count = 0;
+			}
+			cur = page;
+			count++;
+		}
+		if (cur != NULL) {
+			pfrag_page_drain(cur, count);
+			vq->stats.drains++;
+		}
+		vq->stats.drained_frags += n;
+		free(frags);
+	}
+	vq->rx_nb_free = 0;
+	for (i = 0; i < vq->nb_desc; i++)
+		vq->rx_free_ids[vq->rx_nb_free++] = (uint16_t)i;
+	vq->rx_posted = 0;
+	vq->rx_posted_bytes = 0;
+	/* The cache's current page and unused bias go back too. */
+	if (vq->cache_ready) {
+		pfrag_cache_drain(&vq->cache);
+		virtio_frag_cache_reset(&vq->cache);
+	}
+}
+
+/* Give back the descriptors of finished TX chains and free their mbufs. */
+static uint16_t
+vfrag_tx_cleanup(struct virtio_frag_vq *vq)
+{
+	struct vring_used *used = vq->vr.used;
+	struct rte_mbuf *done[VFRAG_MAX_BURST];
+	uint16_t nb_used, nb_done = 0, freed = 0, id, last, k, n;
+
+	nb_used = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) - vq->used_cons;
+	if (unlikely(nb_used > vq->nb_desc)) {
+		vq->stats.errors++;
+		return 0;
+	}
+	while (nb_used-- > 0) {
+		const struct vring_used_elem *e = &used->ring[vq->used_cons & vq->mask];
+
+		vq->used_cons++;
+		id = (uint16_t)e->id;
+		if (unlikely(e->id >= vq->nb_desc || vq->tx_mbufs[id] == NULL)) {
+			vq->stats.errors++;
+			continue;
+		}
+		n = vq->tx_chain_len[id];
+		last = id;
+		for (k = 1; k < n; k++)
+			last = vq->vr.desc[last].next;
+		vq->vr.desc[last].next = vq->free_head;
+		vq->free_head = id;
+		vq->nb_free += n;
+		done[nb_done++] = vq->tx_mbufs[id];
+		vq->tx_mbufs[id] = NULL;
+		freed++;
+		if (nb_done == VFRAG_MAX_BURST) {
+			rte_pktmbuf_free_bulk(done, nb_done);
+			nb_done = 0;
+		}
+	}
+	if (nb_done > 0)
+		rte_pktmbuf_free_bulk(done, nb_done);
+	return freed;
+}
+
+static __rte_always_inline uint64_t
+vfrag_seg_addr(const struct virtio_frag_vq *vq, const struct rte_mbuf *m)
+{
+	return vq->use_va ? (uint64_t)rte_pktmbuf_mtod(m, uintptr_t) :
+		rte_pktmbuf_iova(m);
+}
+
+/*
+ * The header can go in the mbuf's own headroom (one descriptor, VERSION_1
+ * allows any layout) only when nobody else sees those bytes.
+ */
+static __rte_always_inline int
+vfrag_tx_can_push(const struct rte_mbuf *m)
+{
+	if (m->nb_segs != 1 || rte_mbuf_refcnt_read(m) != 1 ||
+	    rte_pktmbuf_headroom(m) < VFRAG_HDR_LEN)
+		return 0;
+	if (RTE_MBUF_DIRECT(m))
+		return 1;
+	return RTE_MBUF_HAS_EXTBUF(m) && rte_mbuf_ext_refcnt_read(m->shinfo) == 1;
+}
+
+uint16_t
+virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct virtio_frag_vq *vq = tx_queue;
+	struct vring_desc *desc = vq->vr.desc;
+	uint16_t avail_idx = vq->avail_idx;
+	uint16_t nb_tx, need, head, idx, last;
+	struct rte_mbuf *m, *seg;
+	uint64_t bytes = 0;
+
+	if (unlikely(!vq->hw->started))
+		return 0;
+	if (vq->nb_free < VFRAG_TX_FREE_THRESH)
+		vfrag_tx_cleanup(vq);
+
+	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
+		m = pkts[nb_tx];
+		if (vfrag_tx_can_push(m))
+			need = 1;
+		else
+			need = m->nb_segs + 1;
+		if (unlikely(need > vq->nb_free)) {
+			vfrag_tx_cleanup(vq);
+			if (need > vq->nb_free) {
+				if (unlikely(need > vq->nb_desc))
+					vq->stats.errors++;
+				vq->stats.ring_full += nb_pkts - nb_tx;
+				break;
+			}
+		}
+		head = vq->free_head;
+		if (need == 1) {
+			memset(rte_pktmbuf_mtod_offset(m, void *, -VFRAG_HDR_LEN), 0,
+			       VFRAG_HDR_LEN);
+			desc[head].addr = vfrag_seg_addr(vq, m) - VFRAG_HDR_LEN;
+			desc[head].len = m->data_len + VFRAG_HDR_LEN;
+			desc[head].flags = 0;
+			last = head;
+		} else {
+			desc[head].addr = vq->use_va ?
+				(uint64_t)(uintptr_t)&vq->tx_hdrs[head] :
+				rte_malloc_virt2iova(&vq->tx_hdrs[head]);
+			desc[head].len = VFRAG_HDR_LEN;
+			desc[head].flags = VRING_DESC_F_NEXT;
+			/* The free list already links descriptors through next. */
+			idx = desc[head].next;
+			last = head;
+			for (seg = m; seg != NULL; seg = seg->next) {
+				desc[idx].addr = vfrag_seg_addr(vq, seg);
+				desc[idx].len = seg->data_len;
+				desc[idx].flags = VRING_DESC_F_NEXT;
+				last = idx;
+				idx = desc[idx].next;
+			}
+			desc[last].flags = 0;
+			vq->stats.multiseg++;
+		}
+		vq->free_head = desc[last].next;
+		vq->nb_free -= need;
+		vq->tx_mbufs[head] = m;
+		vq->tx_chain_len[head] = need;
+		vq->vr.avail->ring[avail_idx++ & vq->mask] = head;
+		bytes += m->pkt_len;
+	}
+	if (nb_tx > 0) {
+		vq->avail_idx = avail_idx;
+		__atomic_store_n(&vq->vr.avail->idx, avail_idx, __ATOMIC_RELEASE);
+		vfrag_kick(vq);
+		vq->stats.packets += nb_tx;
+		vq->stats.bytes += bytes;
+	}
+	return nb_tx;
+}
+
+static void
+vfrag_tx_reclaim(struct virtio_frag_vq *vq)
+{
+	uint16_t i;
+
+	if (vq->tx_mbufs == NULL)
+		return;
+	for (i = 0; i < vq->nb_desc; i++) {
+		if (vq->tx_mbufs[i] != NULL) {
+			rte_pktmbuf_free(vq->tx_mbufs[i]);
+			vq->tx_mbufs[i] = NULL;
+		}
+	}
+}
+
+void
+virtio_frag_vq_reclaim(struct virtio_frag_vq *vq)
+{
+	if (vq->is_tx)
+		vfrag_tx_reclaim(vq);
+	else
+		vfrag_rx_reclaim(vq);
+}
+
+int
+virtio_frag_vq_reset(struct virtio_frag_vq *vq)
+{
+	uint16_t i;
+
+	virtio_frag_vq_reclaim(vq);
+	memset(vq->ring_mem, 0, vring_size(vq->nb_desc));
+	vring_init(&vq->vr, vq->nb_desc, vq->ring_mem);
+	/* We poll: ask the device not to interrupt. */
+	vq->vr.avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	vq->avail_idx = 0;
+	vq->used_cons = 0;
+	if (vq->is_tx) {
+		for (i = 0; i < vq->nb_desc; i++)
+			vq->vr.desc[i].next = i + 1;
+		vq->free_head = 0;
+		vq->nb_free = vq->nb_desc;
+		return 0;
+	}
+	vfrag_rx_refill(vq);
+	if (vq->rx_posted == 0) {
+		VFRAG_LOG(ERR, "port %u rxq %u: pool %s has no fragments to post",
+			  vq->port_id, vq->queue_id, vq->hw->pool->name);
+		return -ENOBUFS;
+	}
+	return 0;
+}
