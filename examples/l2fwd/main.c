@@ -89,12 +89,21 @@ struct port_stats {
 	uint64_t dropped;
 } __rte_cache_aligned;
 static struct port_stats port_stats[RTE_MAX_ETHPORTS];
+/* Device counters read before close, for the final report. */
+static struct rte_eth_stats hw_stats[RTE_MAX_ETHPORTS];
+static bool port_started[RTE_MAX_ETHPORTS];
+
+/* Every port of the portmask, also after close released it. */
+#define FOREACH_ENABLED_PORT(p) \
+	for ((p) = 0; (p) < RTE_MIN(32, RTE_MAX_ETHPORTS); (p)++) \
+		if (enabled_port_mask & (1u << (p)))
 
 static struct pfrag_pool *frag_pool;   /* behind the pfrag mbuf pool */
 static struct rte_mempool *pktmbuf_pool; /* ports of any other driver */
 static struct rte_mempool *hdr_pool;   /* header mbufs for our PMD */
 
 static uint64_t start_tsc;
+static uint32_t hdr_min_rx_bufsize; /* largest min_rx_bufsize of our PMD's ports */
 
 static void
 usage(const char *prgname)
@@ -510,7 +519,13 @@ create_pools(unsigned int nb_ports, unsigned int nb_ours)
 		       " (%u per page)\n", pages, psz, n, frag_size, per_page);
 	}
 	if (nb_ours > 0) {
-		hdr_pool = pfrag_mbuf_hdr_pool_create("l2fwd_hdr", n, rte_socket_id());
+		/*
+		 * Header mbufs: the PMD attaches its fragments to them. The data
+		 * room is never used, but rte_eth_rx_queue_setup() wants one of
+		 * at least headroom + the driver's minimum RX buffer.
+		 */
+		hdr_pool = rte_pktmbuf_pool_create("l2fwd_hdr", n, 256, 0,
+				RTE_PKTMBUF_HEADROOM + hdr_min_rx_bufsize, rte_socket_id());
 		if (hdr_pool == NULL) {
 			fprintf(stderr, "header mbuf pool: %s\n", rte_strerror(rte_errno));
 			return -1;
@@ -575,6 +590,7 @@ port_init(uint16_t portid)
 	ret = rte_eth_dev_start(portid);
 	if (ret < 0)
 		return ret;
+	port_started[portid] = true;
 	if (promiscuous_on) {
 		ret = rte_eth_promiscuous_enable(portid);
 		if (ret != 0)
@@ -682,14 +698,12 @@ print_final(double secs, const struct pool_snapshot *run, uint64_t frags_left)
 {
 	uint64_t tot_rx = 0, tot_tx = 0, tot_drop = 0;
 	const struct pfrag_pool_info *ri = &run->info;
-	struct rte_eth_stats hw;
+	const struct rte_eth_stats *hw;
 	uint16_t portid;
 	double pinned = 0, reuse_rate = 0;
 	int first = 1;
 
-	RTE_ETH_FOREACH_DEV(portid) {
-		if (!(enabled_port_mask & (1u << portid)))
-			continue;
+	FOREACH_ENABLED_PORT(portid) {
 		tot_rx += port_stats[portid].rx;
 		tot_tx += port_stats[portid].tx;
 		tot_drop += port_stats[portid].dropped;
@@ -712,19 +726,16 @@ print_final(double secs, const struct pool_snapshot *run, uint64_t frags_left)
 	}
 	printf("{\"duration_s\":%.3f,\"mac_updating\":%s,\"ports\":[", secs,
 	       mac_updating ? "true" : "false");
-	RTE_ETH_FOREACH_DEV(portid) {
-		if (!(enabled_port_mask & (1u << portid)))
-			continue;
-		memset(&hw, 0, sizeof(hw));
-		rte_eth_stats_get(portid, &hw);
+	FOREACH_ENABLED_PORT(portid) {
+		hw = &hw_stats[portid];
 		printf("%s{\"port\":%u,\"dst_port\":%u,\"mac\":\"" RTE_ETHER_ADDR_PRT_FMT
 		       "\",\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"dropped\":%" PRIu64
 		       ",\"ipackets\":%" PRIu64 ",\"opackets\":%" PRIu64 ",\"imissed\":%" PRIu64
 		       ",\"ierrors\":%" PRIu64 ",\"oerrors\":%" PRIu64 ",\"rx_nombuf\":%" PRIu64
 		       "}", first ? "" : ",", portid, dst_port[portid],
 		       RTE_ETHER_ADDR_BYTES(&port_mac[portid]), port_stats[portid].rx,
-		       port_stats[portid].tx, port_stats[portid].dropped, hw.ipackets,
-		       hw.opackets, hw.imissed, hw.ierrors, hw.oerrors, hw.rx_nombuf);
+		       port_stats[portid].tx, port_stats[portid].dropped, hw->ipackets,
+		       hw->opackets, hw->imissed, hw->ierrors, hw->oerrors, hw->rx_nombuf);
 		first = 0;
 	}
 	printf("],\"total\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"dropped\":%" PRIu64
@@ -769,6 +780,8 @@ main(int argc, char **argv)
 	argv += ret;
 	argv[0] = argv[-ret];
 
+	/* Line by line even into a pipe or file: scripts follow the output. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	force_quit = false;
 	signal(SIGINT, signal_handler);
 	signal(SIGTERM, signal_handler);
@@ -814,6 +827,7 @@ main(int argc, char **argv)
 		    strncmp(info.driver_name, PFRAG_PMD_PREFIX,
 			    strlen(PFRAG_PMD_PREFIX)) == 0) {
 			port_is_pfrag_pmd[portid] = 1;
+			hdr_min_rx_bufsize = RTE_MAX(hdr_min_rx_bufsize, info.min_rx_bufsize);
 			nb_ours++;
 		}
 		nb_ports++;
@@ -854,19 +868,23 @@ main(int argc, char **argv)
 	drain_ports();
 
 stop:
-	RTE_ETH_FOREACH_DEV(portid) {
-		if (!(enabled_port_mask & (1u << portid)))
+	FOREACH_ENABLED_PORT(portid) {
+		if (!rte_eth_dev_is_valid_port(portid))
 			continue;
 		if (!json_output)
 			printf("closing port %u...", portid);
-		ret = rte_eth_dev_stop(portid);
-		if (ret != 0)
-			printf(" stop: %s", rte_strerror(-ret));
+		if (port_started[portid]) {
+			rte_eth_stats_get(portid, &hw_stats[portid]);
+			ret = rte_eth_dev_stop(portid);
+			if (ret != 0)
+				printf(" stop: %s", rte_strerror(-ret));
+		}
+		/* Close gives back what the queues still hold. */
 		rte_eth_dev_close(portid);
 		if (!json_output)
 			printf(" done\n");
 	}
-	RTE_ETH_FOREACH_DEV(portid)
+	FOREACH_ENABLED_PORT(portid)
 		rte_free(tx_buffer[portid]);
 
 	/* Every fragment must be back now: the ports gave back what they held. */

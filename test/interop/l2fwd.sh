@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# pfrag-l2fwd between two ports of the distro dpdk-testpmd (net_vhost, server
+# mode). The peer sends a known number of packets on each of its ports once
+# (start tx_first N in rxonly mode) and prints every packet it receives; the
+# test checks that
+#  - every packet sent on peer port 0 arrived on peer port 1 and vice versa,
+#  - each arrived with the rewritten MACs: dst 02:00:00:00:00:<our TX port>,
+#    src = the MAC of our TX port,
+#  - pfrag-l2fwd's final counters (--json) equal the peer's, with no drops,
+#  - pfrag-l2fwd reports 0 fragments in flight after close.
+# Exit status: 0 pass, 1 fail, 77 skip (no testpmd, no hugepages).
+#
+# usage: test/interop/l2fwd.sh [--build DIR] [--bursts N] [--pmd virtio_frag|virtio_user]
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build=$top/build
+bursts=4
+pmd=auto
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) build=$(cd "$2" && pwd); shift 2 ;;
+	--bursts) bursts=$2; shift 2 ;;
+	--pmd) pmd=$2; shift 2 ;;
+	*) echo "usage: $0 [--build DIR] [--bursts N] [--pmd virtio_frag|virtio_user]" >&2
+	   exit 2 ;;
+	esac
+done
+
+l2fwd=$build/examples/l2fwd/pfrag-l2fwd
+testpmd=${DPDK_TESTPMD:-/usr/bin/dpdk-testpmd}
+say() { echo "l2fwd-interop: $*"; }
+skip() { say "SKIP: $*"; exit 77; }
+fail() { say "FAIL: $*"; status=1; }
+
+[ -x "$l2fwd" ] || { say "FAIL: $l2fwd not built"; exit 1; }
+[ -x "$testpmd" ] || skip "$testpmd not installed"
+free_huge=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+[ "${free_huge:-0}" -ge 128 ] || skip "needs 128 free 2 MB hugepages, $free_huge free"
+if [ "$pmd" = auto ]; then
+	if grep -qa net_virtio_frag_user "$l2fwd"; then pmd=virtio_frag; else pmd=virtio_user; fi
+fi
+
+work=$(mktemp -d /tmp/pfrag-l2fwd-test.XXXXXX)
+peer_pid=
+l2fwd_pid=
+status=0
+
+cleanup() {
+	# Stop what we started, newest first; then wait so nothing outlives us.
+	[ -n "$l2fwd_pid" ] && kill -INT "$l2fwd_pid" 2>/dev/null
+	[ -n "$l2fwd_pid" ] && { timeout 10 tail --pid="$l2fwd_pid" -f /dev/null ||
+		kill -KILL "$l2fwd_pid" 2>/dev/null; }
+	if [ -n "$peer_pid" ] && kill -0 "$peer_pid" 2>/dev/null; then
+		echo quit >&3 2>/dev/null
+		timeout 10 tail --pid="$peer_pid" -f /dev/null || kill -KILL "$peer_pid" 2>/dev/null
+	fi
+	exec 3>&- 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# The peer: interactive, so its main lcore sleeps on stdin (lcore 0) and
+# only its forwarding lcore (1) polls; pfrag-l2fwd runs on lcore 0.
+mkfifo "$work/peer.in"
+"$testpmd" -l 0-1 --main-lcore 0 --no-pci --in-memory --single-file-segments \
+	--file-prefix=pfrag-l2t-peer-$$ --log-level=lib.eal:warning \
+	--vdev "net_vhost0,iface=$work/vhost0.sock,queues=1" \
+	--vdev "net_vhost1,iface=$work/vhost1.sock,queues=1" \
+	-- -i --no-mlockall --total-num-mbufs=8192 --port-topology=paired \
+	--forward-mode=rxonly <"$work/peer.in" >"$work/peer.log" 2>&1 &
+peer_pid=$!
+exec 3>"$work/peer.in"
+for _ in $(seq 100); do
+	[ -S "$work/vhost0.sock" ] && [ -S "$work/vhost1.sock" ] && break
+	kill -0 $peer_pid 2>/dev/null || break
+	sleep 0.1
+done
+if [ ! -S "$work/vhost1.sock" ]; then
+	cat "$work/peer.log"
+	say "FAIL: testpmd did not create its vhost-user sockets"
+	exit 1
+fi
+echo "set verbose 1" >&3
+
+if [ "$pmd" = virtio_frag ]; then
+	vdevs=(--vdev "net_virtio_frag_user0,path=$work/vhost0.sock"
+	       --vdev "net_virtio_frag_user1,path=$work/vhost1.sock")
+else
+	vdevs=(--vdev "net_virtio_user0,path=$work/vhost0.sock,queues=1,queue_size=1024"
+	       --vdev "net_virtio_user1,path=$work/vhost1.sock,queues=1,queue_size=1024")
+fi
+say "pfrag-l2fwd over two $pmd ports, peer sends $bursts bursts of 32 per port"
+"$l2fwd" -l 0 --no-pci --in-memory --single-file-segments --file-prefix=pfrag-l2t-$$ \
+	--log-level=lib.eal:warning "${vdevs[@]}" -- -p 3 -q 2 -T 0 --json \
+	>"$work/l2fwd.out" 2>"$work/l2fwd.err" &
+l2fwd_pid=$!
+
+# pfrag-l2fwd prints its lcore's ports once the links are up and it polls.
+for _ in $(seq 150); do
+	grep -q 'lcore 0: RX port' "$work/l2fwd.out" && break
+	kill -0 $l2fwd_pid 2>/dev/null || break
+	sleep 0.1
+done
+if ! grep -q 'lcore 0: RX port' "$work/l2fwd.out"; then
+	cat "$work/l2fwd.out" "$work/l2fwd.err"
+	say "FAIL: pfrag-l2fwd did not start forwarding"
+	exit 1
+fi
+
+echo "start tx_first $bursts" >&3
+# A few hundred packets take milliseconds; leave time for a loaded machine.
+sleep 3
+echo "stop" >&3
+echo "show port stats all" >&3
+sleep 1
+
+kill -INT $l2fwd_pid
+timeout 20 tail --pid=$l2fwd_pid -f /dev/null
+wait $l2fwd_pid
+l2fwd_rc=$?
+l2fwd_pid=
+echo quit >&3
+timeout 10 tail --pid=$peer_pid -f /dev/null
+peer_pid=
+
+cp "$work/peer.log" "${L2FWD_TEST_KEEP:-/dev/null}" 2>/dev/null
+json=$(grep '^{' "$work/l2fwd.out" | tail -1)
+if [ $l2fwd_rc -ne 0 ] || [ -z "$json" ]; then
+	cat "$work/l2fwd.out" "$work/l2fwd.err"
+	say "FAIL: pfrag-l2fwd exit status $l2fwd_rc, final JSON: ${json:-none}"
+	exit 1
+fi
+echo "$json"
+
+# The checks, in python for the JSON; the peer log is parsed here too.
+/usr/bin/python3 - "$work/peer.log" "$json" "$bursts" <<'EOF'
+import json, re, sys
+
+log, res, bursts = open(sys.argv[1]).read(), json.loads(sys.argv[2]), int(sys.argv[3])
+ok = True
+def check(cond, what):
+    global ok
+    print(('ok   ' if cond else 'FAIL ') + what)
+    ok = ok and cond
+
+# Peer counters from 'show port stats all' (the last block per port).
+peer = {}
+for m in re.finditer(r'NIC statistics for port (\d+)\s+#+\s+RX-packets:\s+(\d+).*?'
+                     r'TX-packets:\s+(\d+)', log, re.S):
+    peer[int(m.group(1))] = {'rx': int(m.group(2)), 'tx': int(m.group(3))}
+check(set(peer) == {0, 1}, 'peer stats for ports 0 and 1: %s' % peer)
+ports = {p['port']: p for p in res['ports']}
+check(set(ports) == {0, 1}, 'pfrag-l2fwd stats for ports 0 and 1')
+if not ok:
+    sys.exit(1)
+
+sent = bursts * 32
+for a, b in ((0, 1), (1, 0)):
+    check(peer[a]['tx'] > 0 and peer[a]['tx'] <= sent,
+          'peer port %d sent %d packets (asked %d)' % (a, peer[a]['tx'], sent))
+    check(ports[a]['rx'] == peer[a]['tx'],
+          'our port %d received what peer port %d sent: %d == %d'
+          % (a, a, ports[a]['rx'], peer[a]['tx']))
+    check(ports[b]['tx'] == ports[a]['rx'],
+          'our port %d forwarded all of port %d: %d == %d'
+          % (b, a, ports[b]['tx'], ports[a]['rx']))
+    check(peer[b]['rx'] == ports[b]['tx'],
+          'peer port %d received what our port %d sent: %d == %d'
+          % (b, b, peer[b]['rx'], ports[b]['tx']))
+check(res['total']['dropped'] == 0, 'no drops in pfrag-l2fwd (%d)' % res['total']['dropped'])
+
+# Every packet the peer printed: the MACs pfrag-l2fwd wrote.
+seen = {0: 0, 1: 0}
+bad = 0
+cur = None
+for line in log.splitlines():
+    m = re.search(r'port (\d+)/queue \d+: received \d+ packets', line)
+    if m:
+        cur = int(m.group(1))
+        continue
+    m = re.search(r'src=([0-9A-F:]{17}) - dst=([0-9A-F:]{17})', line, re.I)
+    if m and cur is not None:
+        src, dst = m.group(1).upper(), m.group(2).upper()
+        want_dst = '02:00:00:00:00:%02X' % cur
+        want_src = ports[cur]['mac'].upper()
+        if src != want_src or dst != want_dst:
+            if bad < 5:
+                print('     port %d: src %s dst %s, want src %s dst %s'
+                      % (cur, src, dst, want_src, want_dst))
+            bad += 1
+        seen[cur] += 1
+for p in (0, 1):
+    check(seen[p] == peer[p]['rx'],
+          'peer printed %d packets on port %d, counted %d' % (seen[p], p, peer[p]['rx']))
+check(bad == 0, '%d packets with MACs other than the rewritten ones' % bad)
+check(res['frags_in_flight_after_close'] == 0,
+      'fragments in flight after close: %d' % res['frags_in_flight_after_close'])
+sys.exit(0 if ok else 1)
+EOF
+[ $? -eq 0 ] || status=1
+if [ $status -eq 0 ]; then say "PASS"; else say "FAIL"; fi
+exit $status
