@@ -349,32 +349,85 @@ forward(struct rte_mbuf *m, uint16_t portid)
 		port_stats[dest].tx += sent;
 }
 
+/* Sums over every pfrag pool of the process (ours and the PMD's). */
+struct pool_sum {
+	uint64_t pages_in_use;
+	uint64_t pinned_bytes;    /* pages in use x page size */
+	uint64_t frags_out;
+	uint64_t refill;
+	uint64_t reuse;
+	uint64_t alloc_fail;
+	unsigned int nb_pools;
+};
+
 static void
-print_pool(struct pfrag_pool *pool, void *arg)
+pool_add(struct pfrag_pool *pool, void *arg)
 {
-	struct pfrag_pool_info *prev = arg;
+	struct pool_sum *sum = arg;
 	struct pfrag_pool_info info;
-	uint64_t fresh, reuse;
 
 	if (pfrag_pool_info_get(pool, &info) != 0)
 		return;
-	fresh = info.stats.refill - (prev != NULL ? prev->stats.refill : 0);
-	reuse = info.stats.reuse - (prev != NULL ? prev->stats.reuse : 0);
-	printf("pool %-12s pages in use %6u/%-6u fragments in flight %8" PRIu64
-	       "  bytes pinned/pkt %6.0f  reuse-in-place %5.1f%%\n",
+	sum->pages_in_use += info.pages_in_use;
+	sum->pinned_bytes += (uint64_t)info.pages_in_use * info.page_size;
+	sum->frags_out += info.frags_out;
+	sum->refill += info.stats.refill;
+	sum->reuse += info.stats.reuse;
+	sum->alloc_fail += info.stats.alloc_fail;
+	sum->nb_pools++;
+}
+
+/* Bytes of pages held per fragment out: what one packet in flight costs. */
+static double
+pinned_per_pkt(uint64_t pinned_bytes, uint64_t frags_out)
+{
+	return frags_out != 0 ? (double)pinned_bytes / frags_out : 0.0;
+}
+
+/* Pages refilled by reusing them in place, out of all refills. */
+static double
+reuse_pct(uint64_t reuse, uint64_t refill)
+{
+	return reuse + refill != 0 ? 100.0 * reuse / (reuse + refill) : 0.0;
+}
+
+/* Counters of each pool at the previous statistics line. */
+static struct {
+	const struct pfrag_pool *pool;
+	struct pfrag_stats stats;
+} pool_prev[PFRAG_MAX_POOLS];
+
+static void
+print_pool(struct pfrag_pool *pool, void *arg)
+{
+	struct pfrag_pool_info info;
+	struct pfrag_stats *prev = NULL;
+	unsigned int i;
+
+	RTE_SET_USED(arg);
+	if (pfrag_pool_info_get(pool, &info) != 0)
+		return;
+	for (i = 0; i < RTE_DIM(pool_prev) && prev == NULL; i++) {
+		if (pool_prev[i].pool == NULL)
+			pool_prev[i].pool = pool;
+		if (pool_prev[i].pool == pool)
+			prev = &pool_prev[i].stats;
+	}
+	/* The reuse rate is over the last period, where the pool is now. */
+	printf("pool %-14s pages in use %6u/%-6u fragments in flight %7" PRIu64
+	       "  bytes pinned/pkt %5.0f  reuse-in-place %5.1f%%\n",
 	       pool->name, info.pages_in_use, info.nb_pages, info.frags_out,
-	       info.frags_out != 0 ?
-	       (double)info.pages_in_use * info.page_size / info.frags_out : 0.0,
-	       fresh + reuse != 0 ? 100.0 * reuse / (fresh + reuse) : 0.0);
-	if (prev != NULL && pool == frag_pool)
-		*prev = info;
+	       pinned_per_pkt((uint64_t)info.pages_in_use * info.page_size, info.frags_out),
+	       prev == NULL ? 0.0 : reuse_pct(info.stats.reuse - prev->reuse,
+					      info.stats.refill - prev->refill));
+	if (prev != NULL)
+		*prev = info.stats;
 }
 
 static void
 print_stats(void)
 {
 	static struct port_stats last[RTE_MAX_ETHPORTS];
-	static struct pfrag_pool_info last_pool;
 	static uint64_t last_tsc;
 	uint64_t now = rte_rdtsc(), tot_rx = 0, tot_tx = 0, tot_drop = 0, d_tx = 0;
 	double secs;
@@ -403,8 +456,7 @@ print_stats(void)
 	printf("total    rx %14" PRIu64 "  tx %14" PRIu64 "  dropped %10" PRIu64
 	       "  tx %7.3f Mpps\n", tot_rx, tot_tx, tot_drop,
 	       secs > 0 ? d_tx / secs / 1e6 : 0.0);
-	/* The pfrag mbuf pool's reuse rate is over the period, others cumulative. */
-	pfrag_pool_walk(print_pool, &last_pool);
+	pfrag_pool_walk(print_pool, NULL);
 	printf("====================================================\n");
 	fflush(stdout);
 }
@@ -670,11 +722,6 @@ drain_ports(void)
 	}
 }
 
-struct pool_snapshot {
-	struct pfrag_pool_info info;
-	int valid;
-};
-
 static void
 json_pool(struct pfrag_pool *pool, void *arg)
 {
@@ -694,13 +741,13 @@ json_pool(struct pfrag_pool *pool, void *arg)
 }
 
 static void
-print_final(double secs, const struct pool_snapshot *run, uint64_t frags_left)
+print_final(double secs, const struct pool_sum *run, uint64_t frags_left)
 {
 	uint64_t tot_rx = 0, tot_tx = 0, tot_drop = 0;
-	const struct pfrag_pool_info *ri = &run->info;
 	const struct rte_eth_stats *hw;
 	uint16_t portid;
-	double pinned = 0, reuse_rate = 0;
+	double pinned = pinned_per_pkt(run->pinned_bytes, run->frags_out);
+	double reuse_rate = reuse_pct(run->reuse, run->refill);
 	int first = 1;
 
 	FOREACH_ENABLED_PORT(portid) {
@@ -708,19 +755,15 @@ print_final(double secs, const struct pool_snapshot *run, uint64_t frags_left)
 		tot_tx += port_stats[portid].tx;
 		tot_drop += port_stats[portid].dropped;
 	}
-	if (run->valid && ri->frags_out != 0)
-		pinned = (double)ri->pages_in_use * ri->page_size / ri->frags_out;
-	if (run->valid && ri->stats.refill + ri->stats.reuse != 0)
-		reuse_rate = 100.0 * ri->stats.reuse / (ri->stats.refill + ri->stats.reuse);
 
 	if (!json_output) {
 		printf("\nFinal: %.2f s, rx %" PRIu64 " tx %" PRIu64 " dropped %" PRIu64
 		       ", %.3f Mpps forwarded\n", secs, tot_rx, tot_tx, tot_drop,
 		       secs > 0 ? tot_tx / secs / 1e6 : 0.0);
-		if (run->valid)
-			printf("pool l2fwd at end of run: %u pages in use, %" PRIu64
-			       " fragments in flight, %.0f bytes pinned/pkt, reuse-in-place"
-			       " %.1f%%\n", ri->pages_in_use, ri->frags_out, pinned, reuse_rate);
+		printf("pools at end of run: %" PRIu64 " pages in use, %" PRIu64
+		       " fragments in flight, %.0f bytes pinned/pkt, reuse-in-place"
+		       " %.1f%%, %" PRIu64 " failed allocations\n", run->pages_in_use,
+		       run->frags_out, pinned, reuse_rate, run->alloc_fail);
 		printf("after close: %" PRIu64 " fragments in flight\n", frags_left);
 		return;
 	}
@@ -741,28 +784,23 @@ print_final(double secs, const struct pool_snapshot *run, uint64_t frags_left)
 	printf("],\"total\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"dropped\":%" PRIu64
 	       ",\"mpps\":%.3f},", tot_rx, tot_tx, tot_drop,
 	       secs > 0 ? tot_tx / secs / 1e6 : 0.0);
-	printf("\"run_pool\":{\"valid\":%s,\"pages_in_use\":%u,\"frags_in_flight\":%" PRIu64
-	       ",\"bytes_pinned_per_pkt\":%.0f,\"reuse_in_place_pct\":%.1f},",
-	       run->valid ? "true" : "false", ri->pages_in_use, ri->frags_out, pinned,
-	       reuse_rate);
+	printf("\"run_pool\":{\"pools\":%u,\"pages_in_use\":%" PRIu64 ",\"pinned_bytes\":%"
+	       PRIu64 ",\"frags_in_flight\":%" PRIu64 ",\"bytes_pinned_per_pkt\":%.0f,"
+	       "\"reuse_in_place_pct\":%.1f,\"alloc_fail\":%" PRIu64 "},", run->nb_pools,
+	       run->pages_in_use, run->pinned_bytes, run->frags_out, pinned, reuse_rate,
+	       run->alloc_fail);
 	printf("\"pools\":[");
 	first = 1;
 	pfrag_pool_walk(json_pool, &first);
 	printf("],\"frags_in_flight_after_close\":%" PRIu64 "}\n", frags_left);
 }
 
-static void
-sum_frags_out(struct pfrag_pool *pool, void *arg)
-{
-	*(uint64_t *)arg += pfrag_pool_frags_out(pool);
-}
-
 int
 main(int argc, char **argv)
 {
 	unsigned int nb_ports = 0, nb_ours = 0, rx_lcore_id, lcore_id;
-	struct pool_snapshot run = { .valid = 0 };
-	uint64_t end_tsc = 0, first_tsc = 0, frags_left = 0;
+	struct pool_sum run = { 0 }, after = { 0 };
+	uint64_t end_tsc = 0, first_tsc = 0;
 	struct rte_eth_dev_info info;
 	struct lcore_conf *qconf;
 	uint16_t portid;
@@ -863,8 +901,7 @@ main(int argc, char **argv)
 			first_tsc = t;
 	}
 	/* The run's pool figures, while the rings are still full. */
-	if (frag_pool != NULL && pfrag_pool_info_get(frag_pool, &run.info) == 0)
-		run.valid = 1;
+	pfrag_pool_walk(pool_add, &run);
 	drain_ports();
 
 stop:
@@ -888,13 +925,13 @@ stop:
 		rte_free(tx_buffer[portid]);
 
 	/* Every fragment must be back now: the ports gave back what they held. */
-	pfrag_pool_walk(sum_frags_out, &frags_left);
+	pfrag_pool_walk(pool_add, &after);
 	if (status == EXIT_SUCCESS)
 		print_final(first_tsc != 0 ? (double)(end_tsc - first_tsc) / rte_get_tsc_hz() :
-			    0.0, &run, frags_left);
-	if (frags_left != 0) {
+			    0.0, &run, after.frags_out);
+	if (after.frags_out != 0) {
 		fprintf(stderr, "error: %" PRIu64 " fragments still in flight after close\n",
-			frags_left);
+			after.frags_out);
 		status = EXIT_FAILURE;
 	}
 out:
