@@ -905,21 +905,25 @@ main(int argc, char **argv)
 	drain_ports();
 
 stop:
+	/*
+	 * Stop every port before closing any: a packet received on one port
+	 * may sit in another port's TX ring, and stop gives those back.
+	 */
+	FOREACH_ENABLED_PORT(portid) {
+		if (!port_started[portid])
+			continue;
+		rte_eth_stats_get(portid, &hw_stats[portid]);
+		ret = rte_eth_dev_stop(portid);
+		if (ret != 0)
+			printf("port %u: stop: %s\n", portid, rte_strerror(-ret));
+	}
 	FOREACH_ENABLED_PORT(portid) {
 		if (!rte_eth_dev_is_valid_port(portid))
 			continue;
-		if (!json_output)
-			printf("closing port %u...", portid);
-		if (port_started[portid]) {
-			rte_eth_stats_get(portid, &hw_stats[portid]);
-			ret = rte_eth_dev_stop(portid);
-			if (ret != 0)
-				printf(" stop: %s", rte_strerror(-ret));
-		}
 		/* Close gives back what the queues still hold. */
 		rte_eth_dev_close(portid);
 		if (!json_output)
-			printf(" done\n");
+			printf("port %u closed\n", portid);
 	}
 	FOREACH_ENABLED_PORT(portid)
 		rte_free(tx_buffer[portid]);
