@@ -347,6 +347,52 @@ test_with_cache(void)
 	return check_all_back();
 }
 
+#define XLCORE_N 256
+
+static struct rte_mbuf *xlcore_mbufs[XLCORE_N];
+
+static int
+xlcore_alloc(void *arg)
+{
+	RTE_SET_USED(arg);
+	return rte_pktmbuf_alloc_bulk(mp, xlcore_mbufs, XLCORE_N);
+}
+
+static int
+xlcore_free(void *arg)
+{
+	RTE_SET_USED(arg);
+	rte_pktmbuf_free_bulk(xlcore_mbufs, XLCORE_N);
+	return 0;
+}
+
+/* Allocated on one lcore, freed on another: the forwarding case. */
+static int
+test_cross_lcore(void)
+{
+	unsigned int worker = rte_get_next_lcore(-1, 1, 0);
+	int round;
+
+	if (worker >= RTE_MAX_LCORE)
+		return TEST_SKIPPED;
+	for (round = 0; round < 8; round++) {
+		TEST_ASSERT_SUCCESS(rte_eal_remote_launch(xlcore_alloc, NULL, worker),
+				    "launch on lcore %u", worker);
+		TEST_ASSERT_SUCCESS(rte_eal_wait_lcore(worker), "alloc on lcore %u", worker);
+		TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), XLCORE_N, "round %d", round);
+		xlcore_free(NULL);
+		TEST_ASSERT_SUCCESS(check_all_back(), "round %d, freed on the main lcore",
+				    round);
+		TEST_ASSERT_SUCCESS(xlcore_alloc(NULL), "alloc on the main lcore");
+		TEST_ASSERT_SUCCESS(rte_eal_remote_launch(xlcore_free, NULL, worker),
+				    "launch on lcore %u", worker);
+		rte_eal_wait_lcore(worker);
+		TEST_ASSERT_SUCCESS(check_all_back(), "round %d, freed on lcore %u", round,
+				    worker);
+	}
+	return TEST_SUCCESS;
+}
+
 static const struct unit_test_suite pfrag_mempool_suite = {
 	.name = "pfrag mbuf pool",
 	.setup = setup,
@@ -361,6 +407,7 @@ static const struct unit_test_suite pfrag_mempool_suite = {
 		TEST_CASE(test_limits),
 		TEST_CASE(test_pfrag_exhausted),
 		TEST_CASE(test_with_cache),
+		TEST_CASE(test_cross_lcore),
 		TEST_CASES_END(),
 	},
 };
