@@ -14,6 +14,7 @@
  * meson reports as skipped, never as passed).
  */
 
+#include <inttypes.h>
 #include <stdio.h>
 
 #include <rte_common.h>

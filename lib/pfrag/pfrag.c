@@ -179,6 +179,15 @@ pool_check_args(const char *name, int socket_id, uint32_t page_size, uint32_t nb
 }
 
 static void
+cache_attach(struct pfrag_cache *cache, struct pfrag_pool *pool)
+{
+	cache->pool = pool;
+	cache->page_size = pool->page_size;
+	/* No page yet: looks full, so the first allocation refills. */
+	cache->offset = pool->page_size;
+}
+
+static void
 pool_destroy(struct pfrag_pool *pool)
 {
 	rte_ring_free(pool->ring);
@@ -233,6 +242,9 @@ pfrag_pool_create(const char *name, int socket_id, uint32_t page_size, uint32_t 
 	pool->nb_pages = nb_pages;
 	pool->flags = flags;
 	rte_spinlock_init(&pool->lock);
+	for (i = 0; i < RTE_MAX_LCORE; i++)
+		cache_attach(&pool->lcore[i].cache, pool);
+	cache_attach(&pool->any, pool);
 
 	pool->pages = rte_zmalloc_socket("pfrag_pages", sizeof(*pool->pages) * nb_pages,
 					 RTE_CACHE_LINE_SIZE, socket_id);
@@ -420,7 +432,7 @@ cache_forget_page(struct pfrag_cache *cache)
 {
 	cache->page = NULL;
 	cache->va = NULL;
-	cache->offset = 0;
+	cache->offset = cache->page_size;
 	cache->bias = 0;
 }
 
@@ -570,8 +582,7 @@ pfrag_cache_init(struct pfrag_cache *cache, struct pfrag_pool *pool)
 	if (cache == NULL || pool == NULL)
 		return -EINVAL;
 	memset(cache, 0, sizeof(*cache));
-	cache->pool = pool;
-	cache->page_size = pool->page_size;
+	cache_attach(cache, pool);
 	cache->user = 1;
 	rte_spinlock_lock(&pool->lock);
 	cache->next = pool->user_caches;

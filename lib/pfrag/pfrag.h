@@ -93,7 +93,7 @@ struct pfrag_stats {
  */
 struct pfrag_cache {
 	uint8_t *va;              /**< current page, NULL when none */
-	uint32_t offset;          /**< next free byte in the page */
+	uint32_t offset;          /**< next free byte; page_size when no page */
 	uint32_t bias;            /**< references of the page this cache owns */
 	uint32_t page_size;       /**< copy of the pool's, for the fast path */
 	uint32_t user;            /**< user-owned (not a per-lcore cache) */
@@ -252,9 +252,12 @@ pfrag_cache_alloc(struct pfrag_cache *cache, uint32_t size, uint32_t align)
 	uint32_t mask = align - (align != 0);
 	uint32_t off = (cache->offset + mask) & ~mask;
 
-	/* One branch covers an exhausted page, no page, and bad arguments. */
+	/*
+	 * One branch covers an exhausted page, no page (offset is then the
+	 * page size) and bad arguments; constant arguments fold away.
+	 */
 	if (unlikely((uint64_t)off + size > cache->page_size || size == 0 ||
-		     (align & mask) != 0))
+		     (align & mask) != 0 || mask >= cache->page_size))
 		return __pfrag_cache_alloc_slow(cache, size, align);
 
 	cache->offset = off + size;
@@ -311,8 +314,9 @@ pfrag_virt2pool(const void *va)
 	uintptr_t a = (uintptr_t)va;
 	unsigned int i;
 
+	/* Two compares, not one: an empty slot (base > end) never matches. */
 	for (i = 0; i < pfrag_nb_ranges; i++)
-		if (a - pfrag_ranges[i].base < pfrag_ranges[i].end - pfrag_ranges[i].base)
+		if (a >= pfrag_ranges[i].base && a < pfrag_ranges[i].end)
 			return pfrag_ranges[i].pool;
 	return NULL;
 }

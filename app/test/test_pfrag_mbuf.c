@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * pfrag_mbuf_autotest: fragments as mbuf data. Attach, clone, chain and
+ * free in any order; the fragment is freed exactly once, when its last
+ * user lets go, and nothing is out at the end.
+ */
+
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <pfrag_mbuf.h>
+
+#include "test.h"
+
+#define NB_HDRS 512
+
+static struct pfrag_pool *pool;
+static struct rte_mempool *hdrs;
+static struct rte_mempool *clones;
+
+static int
+setup(void)
+{
+	pool = pfrag_pool_create("mbuf_test", SOCKET_ID_ANY, 0, 32, 0);
+	hdrs = pfrag_mbuf_hdr_pool_create("mbuf_test_hdr", NB_HDRS, SOCKET_ID_ANY);
+	clones = rte_pktmbuf_pool_create("mbuf_test_clone", NB_HDRS, 0, 0, 0, SOCKET_ID_ANY);
+	if (pool == NULL || hdrs == NULL || clones == NULL) {
+		printf("setup failed: %s\n", rte_strerror(rte_errno));
+		return TEST_FAILED;
+	}
+	return TEST_SUCCESS;
+}
+
+static void
+teardown(void)
+{
+	pfrag_cache_drain(pfrag_lcore_cache(pool));
+	if (pfrag_pool_free(pool) != 0)
+		pfrag_pool_dump(stdout, pool);
+	rte_mempool_free(hdrs);
+	rte_mempool_free(clones);
+}
+
+static int
+check_all_back(void)
+{
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 0, "fragments out");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(hdrs), 0, "header mbufs out");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(clones), 0, "clone mbufs out");
+	return TEST_SUCCESS;
+}
+
+static int
+test_attach_free(void)
+{
+	struct rte_mbuf *m = pfrag_pktmbuf_alloc(hdrs, pool, 1500);
+	char *data;
+
+	TEST_ASSERT_NOT_NULL(m, "alloc: %s", rte_strerror(rte_errno));
+	TEST_ASSERT(pfrag_mbuf_is_frag(m), "not a fragment mbuf");
+	TEST_ASSERT(RTE_MBUF_HAS_EXTBUF(m), "no external buffer");
+	TEST_ASSERT_EQUAL(rte_pktmbuf_headroom(m), RTE_PKTMBUF_HEADROOM, "headroom");
+	TEST_ASSERT(rte_pktmbuf_tailroom(m) >= 1500, "tailroom %u", rte_pktmbuf_tailroom(m));
+	TEST_ASSERT_EQUAL(rte_pktmbuf_iova(m), pfrag_iova(rte_pktmbuf_mtod(m, void *)),
+			  "IOVA of the data");
+	data = rte_pktmbuf_append(m, 1500);
+	TEST_ASSERT_NOT_NULL(data, "append");
+	memset(data, 0x5a, 1500);
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "one fragment out");
+	rte_pktmbuf_free(m);
+	return check_all_back();
+}
+
+/* The original goes first, then the clone: the data lives until the last. */
+static int
+test_clone_orders(void)
+{
+	struct rte_mbuf *m, *c1, *c2;
+	int order;
+
+	for (order = 0; order < 3; order++) {
+		m = pfrag_pktmbuf_alloc(hdrs, pool, 256);
+		TEST_ASSERT_NOT_NULL(m, "alloc");
+		memset(rte_pktmbuf_append(m, 256), order, 256);
+		c1 = rte_pktmbuf_clone(m, clones);
+		c2 = rte_pktmbuf_clone(c1, clones);
+		TEST_ASSERT(c1 != NULL && c2 != NULL, "clone");
+		TEST_ASSERT_EQUAL(rte_mbuf_ext_refcnt_read(m->shinfo), 3, "shared refcnt");
+		TEST_ASSERT(rte_pktmbuf_mtod(c2, char *)[255] == order, "clone sees the data");
+		switch (order) {
+		case 0:
+			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(c1);
+			TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "freed too early");
+			rte_pktmbuf_free(c2);
+			break;
+		case 1:
+			rte_pktmbuf_free(c2);
+			rte_pktmbuf_free(m);
+			TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "freed too early");
+			rte_pktmbuf_free(c1);
+			break;
+		default:
+			/* An mbuf reference on top of the clones. */
+			rte_mbuf_refcnt_update(m, 1);
+			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(c1);
+			rte_pktmbuf_free(c2);
+			TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "freed too early");
+			rte_pktmbuf_free(m);
+			break;
+		}
+		TEST_ASSERT_SUCCESS(check_all_back(), "order %d", order);
+	}
+	return TEST_SUCCESS;
+}
+
+/* A chain of fragment mbufs, as a mergeable RX chain becomes. */
+static int
+test_chain(void)
+{
+	struct rte_mbuf *head = NULL, *m;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		m = pfrag_pktmbuf_alloc(hdrs, pool, 1000);
+		TEST_ASSERT_NOT_NULL(m, "alloc");
+		rte_pktmbuf_append(m, 1000);
+		if (head == NULL)
+			head = m;
+		else
+			TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(head, m), "chain");
+	}
+	TEST_ASSERT_EQUAL(head->nb_segs, 5, "segments");
+	TEST_ASSERT_EQUAL(head->pkt_len, 5000, "length");
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 5, "out");
+	rte_pktmbuf_free(head);
+	return check_all_back();
+}
+
+/* The caller attaches a fragment it carved itself (the driver's way). */
+static int
+test_manual_attach(void)
+{
+	uint32_t size = pfrag_mbuf_frag_size(128 + 64);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(hdrs);
+	void *frag = pfrag_alloc(pool, size, 64);
+
+	TEST_ASSERT(m != NULL && frag != NULL, "alloc");
+	pfrag_mbuf_attach(m, frag, size, 128);
+	TEST_ASSERT_EQUAL(rte_pktmbuf_headroom(m), 128, "headroom");
+	TEST_ASSERT(m->buf_len >= 192, "buffer length %u", m->buf_len);
+	TEST_ASSERT((uint8_t *)m->shinfo >= (uint8_t *)frag + m->buf_len, "shinfo overlaps");
+	TEST_ASSERT((uint8_t *)(m->shinfo + 1) <= (uint8_t *)frag + size, "shinfo outside");
+	rte_pktmbuf_free(m);
+	return check_all_back();
+}
+
+static int
+test_exhaustion(void)
+{
+	struct rte_mbuf *m[40];
+	unsigned int n = 0, i;
+
+	/* Each fragment fills more than half a page: 32 pages, 32 mbufs. */
+	for (i = 0; i < RTE_DIM(m); i++) {
+		m[n] = pfrag_pktmbuf_alloc(hdrs, pool, PFRAG_DEFAULT_PAGE_SIZE / 2);
+		if (m[n] == NULL)
+			break;
+		n++;
+	}
+	TEST_ASSERT_EQUAL(n, 32, "mbufs before exhaustion");
+	TEST_ASSERT_EQUAL(rte_errno, ENOBUFS, "errno");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(hdrs), 32, "header of the failure leaked");
+	for (i = 0; i < n; i++)
+		rte_pktmbuf_free(m[i]);
+	TEST_ASSERT_NULL(pfrag_pktmbuf_alloc(hdrs, pool, 70000), "data room beyond 64 KiB");
+	return check_all_back();
+}
+
+static struct unit_test_suite mbuf_suite = {
+	.name = "pfrag mbuf bridge",
+	.setup = setup,
+	.teardown = teardown,
+	.cases = {
+		TEST_CASE(test_attach_free),
+		TEST_CASE(test_clone_orders),
+		TEST_CASE(test_chain),
+		TEST_CASE(test_manual_attach),
+		TEST_CASE(test_exhaustion),
+		TEST_CASES_END(),
+	},
+};
+
+static int
+pfrag_mbuf_autotest(void)
+{
+	return unit_test_suite_runner(&mbuf_suite);
+}
+
+PFRAG_TEST_REGISTER(pfrag_mbuf_autotest, FAST, PFRAG_TEST_NOHUGE, pfrag_mbuf_autotest);
