@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include <rte_errno.h>
+#include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_memory.h>
+#include <rte_ring.h>
 
 #include <pfrag.h>
 
@@ -323,6 +325,28 @@ test_bulk(void)
 	pfrag_free_bulk(va, 64);
 	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 0, "out after bulk free");
 
+	/* Across pages, aligned, not overlapping, with the right IOVAs. */
+	{
+		static rte_iova_t iova[300];
+		unsigned int j;
+
+		TEST_ASSERT_SUCCESS(pfrag_alloc_bulk(pool, 700, 128, frags, iova, 300),
+				    "bulk 300 across pages");
+		for (i = 0; i < 300; i++) {
+			TEST_ASSERT(((uintptr_t)frags[i] & 127) == 0, "bulk alignment %u", i);
+			TEST_ASSERT_EQUAL(iova[i], pfrag_iova(frags[i]), "bulk IOVA %u", i);
+			TEST_ASSERT(pfrag_virt2page(frags[i]) ==
+				    pfrag_virt2page((char *)frags[i] + 699), "%u crosses", i);
+			memset(frags[i], (int)i, 700);
+		}
+		for (i = 0; i < 300; i++)
+			for (j = 0; j < 700; j += 7)
+				TEST_ASSERT_EQUAL(((uint8_t *)frags[i])[j], i & 0xff,
+						  "bulk fragment %u overwritten", i);
+		TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 300, "out");
+		pfrag_free_bulk(frags, 300);
+	}
+
 	/* All or nothing: a bulk larger than the pool leaves nothing out. */
 	TEST_ASSERT_EQUAL(pfrag_alloc_bulk(pool, PAGE_SIZE, 1, frags, NULL, NB_PAGES + 1),
 			  -ENOBUFS, "bulk beyond the pool");
@@ -363,6 +387,40 @@ test_non_eal_thread(void)
 	return check_nothing_out();
 }
 
+static int
+alloc_on_worker(void *arg)
+{
+	void **va = arg;
+
+	*va = pfrag_alloc(pool, 4000, 64);
+	return *va == NULL ? -1 : 0;
+}
+
+/*
+ * A fragment carved on another lcore and freed here; then the control path
+ * drains every lcore's cache: every page must be back in the ring.
+ */
+static int
+test_drain_other_lcore(void)
+{
+	unsigned int worker = rte_get_next_lcore(rte_lcore_id(), 1, 0);
+	struct pfrag_pool_info info;
+	void *va = NULL;
+
+	if (worker >= RTE_MAX_LCORE) {
+		pfrag_test_skip_reason("needs a second lcore");
+		return TEST_SKIPPED;
+	}
+	TEST_ASSERT_SUCCESS(rte_eal_remote_launch(alloc_on_worker, &va, worker), "launch");
+	TEST_ASSERT_SUCCESS(rte_eal_wait_lcore(worker), "alloc on the worker");
+	pfrag_free(va);
+	pfrag_pool_drain_caches(pool);
+	pfrag_pool_info_get(pool, &info);
+	TEST_ASSERT_EQUAL(info.frags_out, 0, "out");
+	TEST_ASSERT_EQUAL(rte_ring_count(pool->ring), NB_PAGES, "pages in the ring");
+	return check_nothing_out();
+}
+
 /* A pointer no pool owns is counted and ignored, never followed. */
 static int
 test_foreign_free(void)
@@ -390,6 +448,7 @@ static struct unit_test_suite pfrag_suite = {
 		TEST_CASE_ST(pool_setup, pool_teardown, test_busy),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_bulk),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_non_eal_thread),
+		TEST_CASE_ST(pool_setup, pool_teardown, test_drain_other_lcore),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_foreign_free),
 		TEST_CASES_END(),
 	},

@@ -485,28 +485,62 @@ __pfrag_alloc_any(struct pfrag_pool *pool, uint32_t size, uint32_t align)
 	return va;
 }
 
+/*
+ * Bulk: arguments are checked once, then each page yields as many fragments
+ * as fit in one stride loop, with one update of the cache per page.
+ */
 int
 pfrag_cache_alloc_bulk(struct pfrag_cache *cache, uint32_t size, uint32_t align,
 		       void **va, rte_iova_t *iova, unsigned int n)
 {
-	unsigned int i;
+	uint32_t mask = align - (align != 0), stride, off, cnt, k;
+	unsigned int i = 0;
 	uint8_t *v;
 
-	for (i = 0; i < n; i++) {
-		v = pfrag_cache_alloc(cache, size, align);
-		if (unlikely(v == NULL)) {
-			int err = rte_errno;
-
-			pfrag_free_bulk(va, i);
-			rte_errno = err;
-			return -err;
+	if (unlikely(size == 0 || size > cache->page_size || (align & mask) != 0 ||
+		     mask >= cache->page_size)) {
+		rte_errno = EINVAL;
+		return -EINVAL;
+	}
+	/* Aligned starts stay aligned when the stride is a multiple of align. */
+	stride = (size + mask) & ~mask;
+	while (i < n) {
+		off = (cache->offset + mask) & ~mask;
+		if (off + size > cache->page_size) {
+			/* Page used up (or none): the single path refills. */
+			v = __pfrag_cache_alloc_slow(cache, size, align);
+			if (unlikely(v == NULL))
+				goto fail;
+			va[i] = v;
+			if (iova != NULL)
+				iova[i] = cache->page->iova + (uintptr_t)(v - cache->va);
+			i++;
+			continue;
 		}
-		va[i] = v;
-		/* The fragment is on the cache's current page: no lookup. */
+		cnt = RTE_MIN((cache->page_size - off - size) / stride + 1, n - i);
+		for (k = 0; k < cnt; k++)
+			va[i + k] = cache->va + off + k * stride;
 		if (iova != NULL)
-			iova[i] = cache->page->iova + (uintptr_t)(v - cache->va);
+			for (k = 0; k < cnt; k++)
+				iova[i + k] = cache->page->iova + off + k * stride;
+#if PFRAG_DEBUG
+		for (k = 0; k < cnt; k++)
+			__pfrag_dbg_alloc(cache->page, va[i + k]);
+#endif
+		cache->offset = off + (cnt - 1) * stride + size;
+		cache->bias -= cnt;
+		cache->stats.alloc += cnt;
+		i += cnt;
 	}
 	return 0;
+fail:
+	{
+		int err = rte_errno;
+
+		pfrag_free_bulk(va, i);
+		rte_errno = err;
+		return -err;
+	}
 }
 
 int
@@ -630,10 +664,12 @@ pfrag_pool_drain_caches(struct pfrag_pool *pool)
 	struct pfrag_lcore *lc;
 	unsigned int i;
 
+	/* Caches first: their pages land in the caller's stash, flushed below. */
 	pfrag_cache_drain(&pool->any);
+	for (i = 0; i < RTE_MAX_LCORE; i++)
+		pfrag_cache_drain(&pool->lcore[i].cache);
 	for (i = 0; i < RTE_MAX_LCORE; i++) {
 		lc = &pool->lcore[i];
-		pfrag_cache_drain(&lc->cache);
 		if (lc->stash_len > 0) {
 			rte_ring_enqueue_bulk(pool->ring, (void **)lc->stash, lc->stash_len,
 					      NULL);
