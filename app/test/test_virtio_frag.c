@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * virtio_frag without a peer (fast-tests): probe validates its devargs and
+ * fails cleanly, leaving no port and no pool behind; a server-mode port
+ * comes up with its link down until a backend connects.
+ */
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_ethdev.h>
+
+#include <pfrag.h>
+
+#include "test.h"
+#include "test_virtio_frag_peer.h"
+
+#define VF_NAME "net_virtio_frag_user9"
+
+static char dir[64];
+
+static int
+probe_fails(const char *devargs)
+{
+	uint16_t before = rte_eth_dev_count_avail(), port;
+
+	TEST_ASSERT_FAIL(rte_vdev_init(VF_NAME, devargs), "probe with '%s' must fail",
+			 devargs == NULL ? "" : devargs);
+	TEST_ASSERT(rte_eth_dev_get_port_by_name(VF_NAME, &port) != 0,
+		    "no port left after '%s'", devargs == NULL ? "" : devargs);
+	TEST_ASSERT_EQUAL(rte_eth_dev_count_avail(), before, "port count unchanged");
+	TEST_ASSERT_NULL(pfrag_pool_lookup("vfrag0"), "no pool left behind");
+	return TEST_SUCCESS;
+}
+
+static int
+test_bad_devargs(void)
+{
+	static const char *const bad[] = {
+		NULL,                                   /* no path */
+		"",
+		"server=1",                             /* still no path */
+		"path=/x.sock,path=/y.sock",
+		"path=/x.sock,bogus=1",                 /* unknown key */
+		"path=/x.sock,queue_size=100",          /* not a power of two */
+		"path=/x.sock,queue_size=8192",         /* too large */
+		"path=/x.sock,queue_size=abc",
+		"path=/x.sock,queues=0",
+		"path=/x.sock,queues=99",
+		"path=/x.sock,server=2",
+		"path=/x.sock,mrg_rxbuf=-1",
+		"path=/x.sock,rx_buf_size=10",
+		"path=/x.sock,page_size=5000",
+		"path=/x.sock,mac=01:00:00:00:00:01",   /* multicast */
+		"path=/x.sock,mac=zz",
+		"path=/x.sock,pool=nosuchpool",
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		ret = probe_fails(bad[i]);
+		if (ret != TEST_SUCCESS)
+			return ret;
+	}
+	return TEST_SUCCESS;
+}
+
+static int
+test_client_no_backend(void)
+{
+	char args[160];
+
+	snprintf(args, sizeof(args), "path=%s/nobody.sock", dir);
+	return probe_fails(args);
+}
+
+static int
+test_server_waits(void)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_link link;
+	char args[320], sock[128];
+	uint16_t port;
+
+	snprintf(sock, sizeof(sock), "%s/srv.sock", dir);
+	snprintf(args, sizeof(args), "path=%s,server=1,queues=2,queue_size=512,"
+		 "mac=02:00:00:00:00:42", sock);
+	TEST_ASSERT_SUCCESS(rte_vdev_init(VF_NAME, args), "server-mode probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(VF_NAME, &port), "port");
+	TEST_ASSERT_SUCCESS(access(sock, F_OK), "socket %s listening", sock);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(port, &info), "infos");
+	TEST_ASSERT_EQUAL(info.max_rx_queues, 2, "queues devarg");
+	TEST_ASSERT_EQUAL(info.default_rxportconf.ring_size, 512, "queue_size devarg");
+	TEST_ASSERT_SUCCESS(rte_eth_link_get_nowait(port, &link), "link");
+	TEST_ASSERT_EQUAL(link.link_status, RTE_ETH_LINK_DOWN, "no backend: link down");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(port), "close");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit(VF_NAME), "uninit");
+	TEST_ASSERT(access(sock, F_OK) != 0, "socket removed at close");
+	return TEST_SUCCESS;
+}
+
+static int
+suite_setup(void)
+{
+	return vf_tmpdir(dir, sizeof(dir)) == 0 ? TEST_SUCCESS : TEST_FAILED;
+}
+
+static void
+suite_teardown(void)
+{
+	vf_tmpdir_remove(dir);
+}
+
+static const struct unit_test_suite virtio_frag_suite = {
+	.name = "virtio_frag probe and devargs",
+	.setup = suite_setup,
+	.teardown = suite_teardown,
+	.cases = {
+		TEST_CASE(test_bad_devargs),
+		TEST_CASE(test_client_no_backend),
+		TEST_CASE(test_server_waits),
+		TEST_CASES_END(),
+	},
+};
+
+static int
+virtio_frag_autotest(void)
+{
+	return unit_test_suite_runner(&virtio_frag_suite);
+}
+
+PFRAG_TEST_REGISTER(virtio_frag_autotest, FAST, PFRAG_TEST_NOHUGE, virtio_frag_autotest);
