@@ -6,6 +6,8 @@
  * Exit status: 0 passed, 1 failed, 2 usage error, 77 skipped.
  */
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +143,25 @@ hugepages_usable(void)
 	return free_pages > 0 && mounted;
 }
 
+static void
+remove_dir(const char *path)
+{
+	char file[PATH_MAX + 256];
+	struct dirent *e;
+	DIR *d = opendir(path);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+		unlink(file);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
 static const struct pfrag_test_unit *
 find_unit(const char *name)
 {
@@ -155,7 +176,7 @@ find_unit(const char *name)
 int
 main(int argc, char **argv)
 {
-	static char prefix[64];
+	static char prefix[64], runtime_dir[PATH_MAX];
 	const struct pfrag_test_unit *unit;
 	char *eal_argv[MAX_ARGS];
 	int eal_argc = 0, i, ret;
@@ -227,7 +248,11 @@ main(int argc, char **argv)
 	       ret == TEST_SUCCESS ? "passed" : ret == TEST_SKIPPED ? "skipped" : "FAILED",
 	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	fflush(stdout);
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	/* EAL leaves its runtime directory behind: remove the one we named. */
+	if (argc == 2)
+		remove_dir(runtime_dir);
 	if (ret == TEST_SKIPPED)
 		return EXIT_SKIP;
 	return ret == TEST_SUCCESS ? EXIT_SUCCESS : EXIT_FAILURE;

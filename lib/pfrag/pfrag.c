@@ -262,6 +262,8 @@ pfrag_pool_create(const char *name, int socket_id, uint32_t page_size, uint32_t 
 		goto nomem;
 	}
 	pool->base = pool->mz->addr;
+	/* SOCKET_ID_ANY: report where the memory really is. */
+	pool->socket_id = pool->mz->socket_id;
 	msl = rte_mem_virt2memseg_list(pool->base);
 	if (pages_init(pool, msl != NULL ? msl->page_sz : RTE_PGSIZE_4K) != 0) {
 		pool_destroy(pool);
