@@ -1,0 +1,124 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The distro dpdk-testpmd drives our PMD, loaded as a plugin with -d, against
+# a second distro dpdk-testpmd holding a net_vhost port (the vhost-user peer):
+#   rxonly  - the peer sends (txonly), our port receives
+#   txonly  - our port sends, the peer receives (rxonly)
+#   io      - both forward (io), our port starts with a burst (--tx-first)
+# Every process the script starts is stopped, also on failure or Ctrl-C.
+#
+# usage: test/interop/testpmd_virtio_frag.sh [-b BUILD_DIR] [-t SECONDS] [MODE...]
+# Needs: 2 MB hugepages, the distro dpdk package (dpdk-testpmd), a build of
+# this tree. Exit status 0 when every mode moved packets, 1 otherwise,
+# 77 when something it needs is missing.
+
+set -u
+
+build=build
+secs=5
+while getopts "b:t:h" opt; do
+	case $opt in
+	b) build=$OPTARG ;;
+	t) secs=$OPTARG ;;
+	*) sed -n '3,14p' "$0"; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+modes=${*:-rxonly txonly io}
+
+testpmd=$(command -v dpdk-testpmd) || { echo "SKIP: dpdk-testpmd not installed"; exit 77; }
+so=$build/drivers/net/virtio_frag/librte_net_virtio_frag.so
+[ -f "$so" ] || { echo "SKIP: $so not built (ninja -C $build)"; exit 77; }
+grep -q '^HugePages_Free: *[1-9]' /proc/meminfo || { echo "SKIP: no free hugepages"; exit 77; }
+
+# EAL refuses -d for a file under a world-writable directory (such as /tmp):
+# load a copy from a private directory.
+priv=$(mktemp -d "${HOME:-/root}/.vfrag-interop.XXXXXX") || exit 1
+chmod 700 "$priv"
+cp "$so" "$priv/" || exit 1
+plugin=$priv/$(basename "$so")
+sockdir=$(mktemp -d /tmp/vfrag-interop.XXXXXX) || exit 1
+sock=$sockdir/vhost.sock
+peer_pid=
+fe_pid=
+
+cleanup() {
+	for pid in $fe_pid $peer_pid; do
+		kill -INT "$pid" 2>/dev/null
+	done
+	sleep 1
+	for pid in $fe_pid $peer_pid; do
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$priv" "$sockdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# "RX-packets: N" of testpmd's accumulated forward statistics.
+fwd_stat() {
+	sed -n '/Accumulated forward statistics/,/+++++/p' "$1" |
+		sed -n "s/.*$2: *\([0-9]*\).*/\1/p" | head -1
+}
+
+fail=0
+for mode in $modes; do
+	case $mode in
+	rxonly) peer_mode=txonly; extra= ;;
+	txonly) peer_mode=rxonly; extra= ;;
+	io) peer_mode=io; extra=--tx-first ;;
+	*) echo "unknown mode $mode"; exit 2 ;;
+	esac
+	rm -f "$sock"
+	# Peer on lcore 1 (forwarding), our forwarding lcore is 0: no time-slicing.
+	"$testpmd" -l 0-1 --main-lcore 0 --no-pci --in-memory --single-file-segments \
+		--file-prefix=vfi-peer-$$ --log-level=lib.eal:warning \
+		--vdev "net_vhost0,iface=$sock,queues=1" -- \
+		--no-mlockall --total-num-mbufs=16384 -a --forward-mode=$peer_mode \
+		--stats-period 60 > "$sockdir/peer-$mode.log" 2>&1 </dev/null &
+	peer_pid=$!
+	i=0
+	while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -S "$sock" ] || { echo "$mode: peer did not create $sock"; cat "$sockdir/peer-$mode.log"; exit 1; }
+
+	echo "== $mode: dpdk-testpmd -d $(basename "$plugin") --vdev" \
+		"net_virtio_frag_user0,path=$sock -- --forward-mode=$mode $extra (${secs}s)"
+	"$testpmd" -l 0-1 --main-lcore 1 --no-pci --in-memory --single-file-segments \
+		--file-prefix=vfi-fe-$$ --log-level=lib.eal:warning -d "$plugin" \
+		--vdev "net_virtio_frag_user0,path=$sock" -- \
+		--no-mlockall -a --forward-mode=$mode $extra --stats-period 60 \
+		> "$sockdir/fe-$mode.log" 2>&1 </dev/null &
+	fe_pid=$!
+	sleep "$secs"
+	kill -INT $fe_pid 2>/dev/null
+	wait $fe_pid
+	fe_pid=
+	kill -INT $peer_pid 2>/dev/null
+	wait $peer_pid
+	peer_pid=
+
+	rx=$(fwd_stat "$sockdir/fe-$mode.log" RX-packets)
+	tx=$(fwd_stat "$sockdir/fe-$mode.log" TX-packets)
+	txd=$(fwd_stat "$sockdir/fe-$mode.log" TX-dropped)
+	prx=$(fwd_stat "$sockdir/peer-$mode.log" RX-packets)
+	ptx=$(fwd_stat "$sockdir/peer-$mode.log" TX-packets)
+	# Rates are over the whole run, EAL start-up included: a floor, not a benchmark.
+	echo "   ours: RX-packets ${rx:-?} TX-packets ${tx:-?} TX-dropped ${txd:-?}" \
+		"(RX $(awk -v n="${rx:-0}" -v s="$secs" 'BEGIN{printf "%.2f", n/s/1e6}') Mpps," \
+		"TX $(awk -v n="${tx:-0}" -v s="$secs" 'BEGIN{printf "%.2f", n/s/1e6}') Mpps)"
+	echo "   peer: RX-packets ${prx:-?} TX-packets ${ptx:-?}"
+	case $mode in
+	rxonly) ok=$([ "${rx:-0}" -gt 0 ] && [ "${rx:-0}" -le "${ptx:-0}" ] && echo 1) ;;
+	txonly) ok=$([ "${tx:-0}" -gt 0 ] && [ "${tx:-0}" -eq "${prx:-0}" ] && echo 1) ;;
+	io) ok=$([ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] && echo 1) ;;
+	esac
+	if [ "${ok:-}" = 1 ]; then
+		echo "   $mode: OK"
+	else
+		echo "   $mode: FAILED"; tail -30 "$sockdir/fe-$mode.log"
+		fail=1
+	fi
+done
+exit $fail
