@@ -50,6 +50,8 @@ teardown(void)
 static int
 check_all_back(void)
 {
+	/* Frees wait in per-lcore batches: hand them to pfrag first. */
+	TEST_ASSERT_SUCCESS(pfrag_mempool_flush(mp), "flush");
 	TEST_ASSERT_EQUAL(pfrag_mempool_in_use(mp), 0, "mbufs still out");
 	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0, "mempool counts mbufs out");
 	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 0, "fragments still out");
@@ -182,6 +184,7 @@ test_clone(void)
 	}
 	/* Free the original first: the data lives on while clones hold it. */
 	rte_pktmbuf_free(m);
+	pfrag_mempool_flush(mp);
 	if (pfrag_pool_frags_out(pool) != 2 ||
 	    rte_pktmbuf_mtod(c2, uint8_t *)[63] != 0xab) {
 		printf("after freeing the original: %" PRIu64 " fragments out (want 2)\n",
@@ -189,6 +192,7 @@ test_clone(void)
 		goto out;
 	}
 	rte_pktmbuf_free(c1);
+	pfrag_mempool_flush(mp);
 	if (pfrag_pool_frags_out(pool) != 1) {
 		printf("after freeing clone 1: %" PRIu64 " out\n", pfrag_pool_frags_out(pool));
 		goto out;
@@ -317,6 +321,7 @@ test_pfrag_exhausted(void)
 		goto out;
 	}
 	rte_pktmbuf_free(m[0]);
+	pfrag_mempool_flush(big);
 	ret = pfrag_pool_frags_out(small) == 0 ? TEST_SUCCESS : TEST_FAILED;
 out:
 	if (pfrag_pktmbuf_pool_free(big) != 0)
@@ -325,6 +330,28 @@ out_pool:
 	if (pfrag_pool_free(small) != 0)
 		ret = TEST_FAILED;
 	return ret;
+}
+
+/* Single frees (a PMD's TX completion) reach pfrag in batches. */
+static int
+test_free_batches(void)
+{
+	struct rte_mbuf *m[64];
+	unsigned int i;
+
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, RTE_DIM(m)), "alloc");
+	for (i = 0; i < 8; i++)
+		rte_pktmbuf_free(m[i]);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), RTE_DIM(m) - 8,
+			  "freed mbufs are back in the mempool's count at once");
+	TEST_ASSERT(pfrag_pool_frags_out(pool) > RTE_DIM(m) - 8,
+		    "a lone free went to pfrag without its batch");
+	for (; i < RTE_DIM(m); i++)
+		rte_pktmbuf_free(m[i]);
+	TEST_ASSERT(pfrag_pool_frags_out(pool) < 32, "%" PRIu64 " fragments out after "
+		    "%zu frees: batches were not handed over", pfrag_pool_frags_out(pool),
+		    RTE_DIM(m));
+	return check_all_back();
 }
 
 /* With a mempool cache, mbufs rest in it with their fragments until the free. */
@@ -406,6 +433,7 @@ static const struct unit_test_suite pfrag_mempool_suite = {
 		TEST_CASE(test_attach_extbuf),
 		TEST_CASE(test_limits),
 		TEST_CASE(test_pfrag_exhausted),
+		TEST_CASE(test_free_batches),
 		TEST_CASE(test_with_cache),
 		TEST_CASE(test_cross_lcore),
 		TEST_CASES_END(),

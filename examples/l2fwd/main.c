@@ -928,7 +928,12 @@ stop:
 	FOREACH_ENABLED_PORT(portid)
 		rte_free(tx_buffer[portid]);
 
-	/* Every fragment must be back now: the ports gave back what they held. */
+	/*
+	 * Every fragment must be back now: the ports gave back what they held,
+	 * and the mbuf pool hands over the frees it still batches.
+	 */
+	if (pktmbuf_pool != NULL)
+		pfrag_mempool_flush(pktmbuf_pool);
 	pfrag_pool_walk(pool_add, &after);
 	if (status == EXIT_SUCCESS)
 		print_final(first_tsc != 0 ? (double)(end_tsc - first_tsc) / rte_get_tsc_hz() :

@@ -28,6 +28,18 @@ RTE_LOG_REGISTER(pfrag_mempool_logtype, pfrag.mempool, NOTICE);
 
 /* Objects handled per pfrag bulk call: stack arrays stay small. */
 #define PFRAG_MP_CHUNK 64
+/*
+ * Frees an lcore collects before it gives them to pfrag in one call. PMDs
+ * free one mbuf at a time on TX completion; in a batch, consecutive
+ * fragments of one page cost one atomic together instead of one each.
+ */
+#define PFRAG_MP_FREE_BATCH 32
+
+/* Fragments an lcore has freed and not yet handed to pfrag; its own line. */
+struct pfrag_mp_lcore {
+	uint32_t len;
+	void *frag[PFRAG_MP_FREE_BATCH];
+} __rte_cache_aligned;
 
 /* What the ops need per mempool, in mp->pool_data. */
 struct pfrag_mp {
@@ -37,8 +49,12 @@ struct pfrag_mp {
 	uint16_t buf_len;
 	uint16_t priv_size;
 	uint32_t size;            /* most objects out at once */
-	/* Written on every bulk get/put: keep it off the read-mostly line. */
+	/*
+	 * Objects out, batched frees included until their batch goes;
+	 * written once per burst: keep it off the read-mostly line.
+	 */
 	uint32_t out __rte_cache_aligned;
+	struct pfrag_mp_lcore lcore[RTE_MAX_LCORE];
 };
 
 static inline struct rte_mbuf *
@@ -121,21 +137,57 @@ fail:
 	return -ENOBUFS;
 }
 
+/* Hand an lcore's batch of freed fragments to pfrag. */
+static void
+pfrag_mp_flush_lcore(struct pfrag_mp *pm, struct pfrag_mp_lcore *lc)
+{
+	if (lc->len == 0)
+		return;
+	pfrag_free_bulk(lc->frag, lc->len);
+	__atomic_sub_fetch(&pm->out, lc->len, __ATOMIC_RELAXED);
+	lc->len = 0;
+}
+
 static int
 pfrag_mp_enqueue(struct rte_mempool *mp, void * const *obj_table, unsigned int n)
 {
 	struct pfrag_mp *pm = mp->pool_data;
+	unsigned int lcore = rte_lcore_id();
+	struct pfrag_mp_lcore *lc;
+	unsigned int i;
 
-	pfrag_mp_free_objs(obj_table, n);
-	__atomic_sub_fetch(&pm->out, n, __ATOMIC_RELAXED);
+	/* Non-EAL threads and whole bursts: straight to pfrag. */
+	if (unlikely(lcore >= RTE_MAX_LCORE) || n >= PFRAG_MP_FREE_BATCH) {
+		pfrag_mp_free_objs(obj_table, n);
+		__atomic_sub_fetch(&pm->out, n, __ATOMIC_RELAXED);
+		return 0;
+	}
+	lc = &pm->lcore[lcore];
+	for (i = 0; i < n; i++) {
+		lc->frag[lc->len++] = (uint8_t *)obj_table[i] - PFRAG_MEMPOOL_HDR_SIZE;
+		if (lc->len == PFRAG_MP_FREE_BATCH)
+			pfrag_mp_flush_lcore(pm, lc);
+	}
 	return 0;
+}
+
+/* Objects waiting in the lcores' free batches (control path: a snapshot). */
+static uint32_t
+pfrag_mp_batched(const struct pfrag_mp *pm)
+{
+	uint32_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < RTE_MAX_LCORE; i++)
+		n += __atomic_load_n(&pm->lcore[i].len, __ATOMIC_RELAXED);
+	return n;
 }
 
 static unsigned int
 pfrag_mp_get_count(const struct rte_mempool *mp)
 {
 	const struct pfrag_mp *pm = mp->pool_data;
-	uint32_t out = __atomic_load_n(&pm->out, __ATOMIC_RELAXED);
+	uint32_t out = __atomic_load_n(&pm->out, __ATOMIC_RELAXED) - pfrag_mp_batched(pm);
 
 	return out >= pm->size ? 0 : pm->size - out;
 }
@@ -191,7 +243,25 @@ pfrag_mempool_in_use(const struct rte_mempool *mp)
 	if (!pfrag_mempool_is_pfrag(mp) || mp->pool_data == NULL)
 		return 0;
 	pm = mp->pool_data;
-	return __atomic_load_n(&pm->out, __ATOMIC_RELAXED);
+	return __atomic_load_n(&pm->out, __ATOMIC_RELAXED) - pfrag_mp_batched(pm);
+}
+
+int
+pfrag_mempool_flush(struct rte_mempool *mp)
+{
+	struct pfrag_mp *pm;
+	unsigned int lcore;
+
+	if (!pfrag_mempool_is_pfrag(mp) || mp->pool_data == NULL)
+		return -EINVAL;
+	pm = mp->pool_data;
+	/* Mbufs resting in lcore caches still hold fragments: give them back. */
+	if (mp->cache_size != 0)
+		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
+			rte_mempool_cache_flush(&mp->local_cache[lcore], mp);
+	for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
+		pfrag_mp_flush_lcore(pm, &pm->lcore[lcore]);
+	return 0;
 }
 
 struct rte_mempool *
@@ -268,14 +338,10 @@ fail:
 int
 pfrag_pktmbuf_pool_free(struct rte_mempool *mp)
 {
-	unsigned int lcore, out;
+	unsigned int out;
 
-	if (!pfrag_mempool_is_pfrag(mp) || mp->pool_data == NULL)
+	if (pfrag_mempool_flush(mp) != 0)
 		return -EINVAL;
-	/* Mbufs resting in lcore caches still hold fragments: give them back. */
-	if (mp->cache_size != 0)
-		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
-			rte_mempool_cache_flush(&mp->local_cache[lcore], mp);
 	out = pfrag_mempool_in_use(mp);
 	if (out != 0) {
 		MP_LOG(ERR, "%s: %u mbufs still out, not freed", mp->name, out);

@@ -31,9 +31,12 @@
  * any mempool. pfrag_pktmbuf_pool_create() and pfrag_pktmbuf_pool_free() are
  * control-path calls.
  *
- * With a mempool cache (cache_size > 0) freed mbufs wait in the per-lcore
- * caches with their fragments; with none (the recommended 0), every free goes
- * straight back to pfrag and pages are reused in place as soon as they empty.
+ * Frees: each lcore collects the fragments of the mbufs it frees and gives
+ * them to pfrag 32 at a time (bursts of 32 or more at once), so that
+ * consecutive fragments of one page cost one atomic operation together;
+ * pfrag_mempool_flush() hands over what waits. With a mempool cache
+ * (cache_size > 0) freed mbufs also rest in the per-lcore caches with their
+ * fragments; with none (the recommended 0), pfrag does all the recycling.
  */
 
 #include <stdint.h>
@@ -101,6 +104,16 @@ pfrag_pktmbuf_pool_create(const char *name, unsigned int n, unsigned int cache_s
 int
 pfrag_pktmbuf_pool_free(struct rte_mempool *mp);
 
+/**
+ * Give pfrag the fragments of freed mbufs that wait in the lcores' free
+ * batches and mempool caches (control path: no lcore may use the pool
+ * meanwhile). After it, pfrag's count of fragments out is exact.
+ *
+ * @return 0, or -EINVAL when @p mp is not such a pool.
+ */
+int
+pfrag_mempool_flush(struct rte_mempool *mp);
+
 /** True when @p mp was made by pfrag_pktmbuf_pool_create(). */
 int
 pfrag_mempool_is_pfrag(const struct rte_mempool *mp);
@@ -109,7 +122,7 @@ pfrag_mempool_is_pfrag(const struct rte_mempool *mp);
 struct pfrag_pool *
 pfrag_mempool_pool(const struct rte_mempool *mp);
 
-/** Mbufs of @p mp out now (allocated, or waiting in a mempool cache). */
+/** Mbufs of @p mp out now: allocated, or resting in a mempool cache. */
 unsigned int
 pfrag_mempool_in_use(const struct rte_mempool *mp);
 
