@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * virtio_frag against DPDK's own net_virtio_user (perf-tests), same distro
+ * testpmd net_vhost peer, same process, same mempool, same ring size, one
+ * after the other and twice each: 64-byte RX Mpps (peer in txonly), 64-byte
+ * TX Mpps (peer in rxonly), and the buffer bytes a posted RX slot pins.
+ * Figures and ratios are printed; the goals (RX >= 1.15x, TX >= 1.0x, pinned
+ * bytes <= 1/4) are reported, not asserted: absolute rates drift on shared
+ * 2-core machines, ratios measured in one run hold.
+ */
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "test.h"
+#include "test_virtio_frag_peer.h"
+
+#define PERF_RING 256
+#define PERF_SECS 3
+#define PERF_ROUNDS 2
+
+enum { OURS, THEIRS };
+
+static const char *const drv_name[] = { "net_virtio_frag_user1", "net_virtio_user1" };
+static const char *const drv_label[] = { "virtio_frag", "net_virtio_user" };
+
+struct perf_run {
+	double rx_mpps[2];
+	double tx_mpps[2];
+	double pinned[2];
+};
+
+/* Receive for PERF_SECS once packets flow; Mpps. */
+static double
+measure_rx(uint16_t port, double *pinned, int which, struct rte_mempool *mp)
+{
+	struct rte_mbuf *pkts[32];
+	uint64_t n = 0, t0, t1, hz = rte_get_timer_hz(), wait_end;
+	uint16_t nb;
+
+	/* Wait for the first packets (up to 10 s), then count from a clean start. */
+	wait_end = rte_get_timer_cycles() + 10 * hz;
+	do {
+		nb = rte_eth_rx_burst(port, 0, pkts, RTE_DIM(pkts));
+		rte_pktmbuf_free_bulk(pkts, nb);
+	} while (nb == 0 && rte_get_timer_cycles() < wait_end);
+	if (nb == 0)
+		return 0;
+	t0 = rte_get_timer_cycles();
+	t1 = t0 + PERF_SECS * hz;
+	while (rte_get_timer_cycles() < t1) {
+		nb = rte_eth_rx_burst(port, 0, pkts, RTE_DIM(pkts));
+		if (nb == 0)
+			continue;
+		n += nb;
+		rte_pktmbuf_free_bulk(pkts, nb);
+	}
+	t1 = rte_get_timer_cycles();
+	if (which == OURS)
+		*pinned = (double)vf_xstat(port, "rx_pinned_bytes_per_slot");
+	else
+		/* Each posted slot holds one whole mbuf of the mempool. */
+		*pinned = (double)(mp->header_size + mp->elt_size + mp->trailer_size);
+	return n / ((double)(t1 - t0) / hz) / 1e6;
+}
+
+static double
+measure_tx(uint16_t port, struct rte_mempool *mp)
+{
+	struct rte_mbuf *pkts[32];
+	uint64_t n = 0, t0, t1, hz = rte_get_timer_hz();
+	uint16_t nb, i;
+
+	/* The peer starts dequeuing once the rings are handed over. */
+	rte_delay_ms(300);
+	t0 = rte_get_timer_cycles();
+	t1 = t0 + PERF_SECS * hz;
+	while (rte_get_timer_cycles() < t1) {
+		if (rte_pktmbuf_alloc_bulk(mp, pkts, RTE_DIM(pkts)) != 0)
+			continue;
+		for (i = 0; i < RTE_DIM(pkts); i++) {
+			pkts[i]->data_len = 64;
+			pkts[i]->pkt_len = 64;
+		}
+		nb = rte_eth_tx_burst(port, 0, pkts, RTE_DIM(pkts));
+		n += nb;
+		if (nb < RTE_DIM(pkts))
+			rte_pktmbuf_free_bulk(&pkts[nb], RTE_DIM(pkts) - nb);
+	}
+	t1 = rte_get_timer_cycles();
+	return n / ((double)(t1 - t0) / hz) / 1e6;
+}
+
+static int
+run_side(int rx, const char *sock, struct rte_mempool *mp, struct perf_run *res,
+	 unsigned int round)
+{
+	char args[256];
+	uint16_t port;
+	double mpps, pinned = 0;
+	int which, ret;
+
+	for (which = OURS; which <= THEIRS; which++) {
+		snprintf(args, sizeof(args), "path=%s,queue_size=%u", sock, PERF_RING);
+		ret = vf_port_create(drv_name[which], args, mp, PERF_RING, RTE_ETHER_MTU,
+				     &port);
+		if (ret != 0) {
+			printf("cannot create %s (%s)\n", drv_name[which], args);
+			return TEST_FAILED;
+		}
+		if (vf_wait_link(port, 1, 20000) != 0) {
+			vf_port_destroy(drv_name[which], port);
+			printf("%s: link did not come up\n", drv_label[which]);
+			return TEST_FAILED;
+		}
+		if (rx)
+			mpps = measure_rx(port, &pinned, which, mp);
+		else
+			mpps = measure_tx(port, mp);
+		vf_port_destroy(drv_name[which], port);
+		printf("  round %u %s 64 B %s: %.2f Mpps\n", round, rx ? "RX" : "TX",
+		       drv_label[which], mpps);
+		if (mpps <= 0)
+			return TEST_FAILED;
+		if (rx) {
+			res->rx_mpps[which] += mpps / PERF_ROUNDS;
+			res->pinned[which] = pinned;
+		} else {
+			res->tx_mpps[which] += mpps / PERF_ROUNDS;
+		}
+	}
+	return TEST_SUCCESS;
+}
+
+static int
+test_virtio_frag_perf(void)
+{
+	struct perf_run res;
+	struct vf_peer peer;
+	struct rte_mempool *mp;
+	char dir[64], sock[128];
+	unsigned int r;
+	int ret = TEST_SUCCESS, side;
+
+	memset(&res, 0, sizeof(res));
+	if (vf_testpmd_path() == NULL) {
+		pfrag_test_skip_reason("dpdk-testpmd is not installed (apt-get install dpdk)");
+		return TEST_SKIPPED;
+	}
+	if (vf_tmpdir(dir, sizeof(dir)) != 0)
+		return TEST_FAILED;
+	mp = rte_pktmbuf_pool_create("vf_perf_mp", 16383, 256, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	TEST_ASSERT_NOT_NULL(mp, "mempool");
+
+	/* RX first: the peer generates (txonly); then TX: the peer sinks (rxonly). */
+	for (side = 1; side >= 0 && ret == TEST_SUCCESS; side--) {
+		snprintf(sock, sizeof(sock), "%s/perf%d.sock", dir, side);
+		if (vf_peer_start(&peer, dir, sock, 0, side ? "txonly" : "rxonly") != 0 ||
+		    vf_wait_file(sock, 20000) != 0) {
+			vf_peer_dump_log(&peer);
+			ret = TEST_FAILED;
+		}
+		for (r = 0; r < PERF_ROUNDS && ret == TEST_SUCCESS; r++)
+			ret = run_side(side, sock, mp, &res, r);
+		if (ret != TEST_SUCCESS)
+			vf_peer_dump_log(&peer);
+		vf_peer_stop(&peer);
+	}
+	vf_tmpdir_remove(dir);
+	rte_mempool_free(mp);
+	if (ret != TEST_SUCCESS)
+		return ret;
+
+	printf("\n64-byte packets, testpmd net_vhost peer, ring %u, mean of %u rounds\n",
+	       PERF_RING, PERF_ROUNDS);
+	printf("%-34s %12s %16s %8s %s\n", "", "virtio_frag", "net_virtio_user", "ratio",
+	       "goal");
+	printf("%-34s %12.2f %16.2f %8.2f %s\n", "RX Mpps", res.rx_mpps[OURS],
+	       res.rx_mpps[THEIRS], res.rx_mpps[OURS] / res.rx_mpps[THEIRS], ">= 1.15");
+	printf("%-34s %12.2f %16.2f %8.2f %s\n", "TX Mpps", res.tx_mpps[OURS],
+	       res.tx_mpps[THEIRS], res.tx_mpps[OURS] / res.tx_mpps[THEIRS], ">= 1.00");
+	printf("%-34s %12.0f %16.0f %8.3f %s\n", "bytes pinned per posted RX slot",
+	       res.pinned[OURS], res.pinned[THEIRS], res.pinned[OURS] / res.pinned[THEIRS],
+	       "<= 0.25");
+	printf("goals met: RX %s, TX %s, pinned %s\n",
+	       res.rx_mpps[OURS] >= 1.15 * res.rx_mpps[THEIRS] ? "yes" : "no",
+	       res.tx_mpps[OURS] >= res.tx_mpps[THEIRS] ? "yes" : "no",
+	       res.pinned[OURS] <= 0.25 * res.pinned[THEIRS] ? "yes" : "no");
+	return TEST_SUCCESS;
+}
+
+PFRAG_TEST_REGISTER(virtio_frag_perf_autotest, PERF, PFRAG_TEST_HUGE, test_virtio_frag_perf);
