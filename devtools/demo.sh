@@ -204,9 +204,10 @@ for p in sorted(ports):
     print('   port %d -> %d  %14d packets          %7.2f Mpps'
           % (p, q['dst_port'], ports[q['dst_port']]['tx'],
              ports[q['dst_port']]['tx'] / secs / 1e6 if secs else 0))
-print(' drops          pfrag-l2fwd TX %d, RX no-buffer %d, RX missed %d'
+print(' drops          pfrag-l2fwd TX %d, RX no-buffer %d, RX missed %d;'
+      ' %d received at exit and freed'
       % (tot['dropped'], sum(q['rx_nombuf'] for q in ports.values()),
-         sum(q['imissed'] for q in ports.values())))
+         sum(q['imissed'] for q in ports.values()), tot['drained_at_exit']))
 if peer:
     print(' peer counters  ' + ', '.join('port %d rx %d tx %d' % (p, v[0], v[2])
                                          for p, v in sorted(peer.items())))

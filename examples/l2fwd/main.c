@@ -82,7 +82,10 @@ static struct lcore_conf lcore_conf[RTE_MAX_LCORE];
 
 static struct rte_eth_dev_tx_buffer *tx_buffer[RTE_MAX_ETHPORTS];
 
-/* Only the lcore that receives on a port writes its line. */
+/*
+ * One writer per field: rx by the lcore polling the port, tx and dropped by
+ * the lcore polling its pair (the TX buffer callback counts drops).
+ */
 struct port_stats {
 	uint64_t rx;
 	uint64_t tx;
@@ -103,6 +106,7 @@ static struct rte_mempool *pktmbuf_pool; /* ports of any other driver */
 static struct rte_mempool *hdr_pool;   /* header mbufs for our PMD */
 
 static uint64_t start_tsc;
+static uint64_t drained_at_exit; /* received after the workers stopped, freed */
 static uint32_t hdr_min_rx_bufsize; /* largest min_rx_bufsize of our PMD's ports */
 
 static void
@@ -713,6 +717,8 @@ drain_ports(void)
 				continue;
 			while ((n = rte_eth_rx_burst(portid, 0, pkts, MAX_PKT_BURST)) > 0) {
 				rte_pktmbuf_free_bulk(pkts, n);
+				port_stats[portid].rx += n;
+				drained_at_exit += n;
 				got += n;
 			}
 		}
@@ -758,7 +764,8 @@ print_final(double secs, const struct pool_sum *run, uint64_t frags_left)
 
 	if (!json_output) {
 		printf("\nFinal: %.2f s, rx %" PRIu64 " tx %" PRIu64 " dropped %" PRIu64
-		       ", %.3f Mpps forwarded\n", secs, tot_rx, tot_tx, tot_drop,
+		       " (+ %" PRIu64 " received at exit and freed), %.3f Mpps forwarded\n",
+		       secs, tot_rx, tot_tx, tot_drop, drained_at_exit,
 		       secs > 0 ? tot_tx / secs / 1e6 : 0.0);
 		printf("pools at end of run: %" PRIu64 " pages in use, %" PRIu64
 		       " fragments in flight, %.0f bytes pinned/pkt, reuse-in-place"
@@ -782,8 +789,8 @@ print_final(double secs, const struct pool_sum *run, uint64_t frags_left)
 		first = 0;
 	}
 	printf("],\"total\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"dropped\":%" PRIu64
-	       ",\"mpps\":%.3f},", tot_rx, tot_tx, tot_drop,
-	       secs > 0 ? tot_tx / secs / 1e6 : 0.0);
+	       ",\"drained_at_exit\":%" PRIu64 ",\"mpps\":%.3f},", tot_rx, tot_tx, tot_drop,
+	       drained_at_exit, secs > 0 ? tot_tx / secs / 1e6 : 0.0);
 	printf("\"run_pool\":{\"pools\":%u,\"pages_in_use\":%" PRIu64 ",\"pinned_bytes\":%"
 	       PRIu64 ",\"frags_in_flight\":%" PRIu64 ",\"bytes_pinned_per_pkt\":%.0f,"
 	       "\"reuse_in_place_pct\":%.1f,\"alloc_fail\":%" PRIu64 "},", run->nb_pools,
