@@ -210,6 +210,32 @@ test_iova(void)
 	return check_nothing_out();
 }
 
+/*
+ * PFRAG_POOL_F_IOVA_CONTIG: pages no larger than the backing page are always
+ * IOVA-contiguous, so the flag must be granted; every page has an IOVA.
+ */
+static int
+test_iova_contig(void)
+{
+	const struct rte_memseg_list *msl = rte_mem_virt2memseg_list(pool->base);
+	struct pfrag_pool *p;
+	uint32_t i;
+
+	TEST_ASSERT_NOT_NULL(msl, "no memseg list for the pool");
+	p = pfrag_pool_create("contig", SOCKET_ID_ANY, (uint32_t)RTE_MIN(msl->page_sz, (uint64_t)65536), 8,
+			      PFRAG_POOL_F_IOVA_CONTIG);
+	TEST_ASSERT_NOT_NULL(p, "contiguous pages of the backing size: %s",
+			     rte_strerror(rte_errno));
+	for (i = 0; i < p->nb_pages; i++) {
+		TEST_ASSERT(p->pages[i].iova != RTE_BAD_IOVA, "page %u has no IOVA", i);
+		TEST_ASSERT_EQUAL(rte_mem_virt2iova(p->pages[i].va + p->page_size - 1),
+				  p->pages[i].iova + p->page_size - 1,
+				  "page %u is not IOVA-contiguous", i);
+	}
+	TEST_ASSERT_SUCCESS(pfrag_pool_free(p), "free");
+	return check_nothing_out();
+}
+
 /* Exhaustion: ENOBUFS, nothing lost, and recovery once something is freed. */
 static int
 test_exhaustion(void)
@@ -442,6 +468,7 @@ static struct unit_test_suite pfrag_suite = {
 		TEST_CASE_ST(pool_setup, pool_teardown, test_all_sizes),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_no_overlap),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_iova),
+		TEST_CASE_ST(pool_setup, pool_teardown, test_iova_contig),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_exhaustion),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_reuse_in_place),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_drain),
