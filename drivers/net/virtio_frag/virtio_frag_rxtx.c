@@ -182,6 +182,14 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		len = e->len;
 		vq->used_cons++;
 		nb_used--;
+		if (nb_used > 0) {
+			/* The next packet's header line, while this one is built. */
+			uint32_t nid = used->ring[vq->used_cons & vq->mask].id;
+
+			if (likely(nid < vq->nb_desc && vq->rx_frag[nid] != NULL))
+				rte_prefetch0((uint8_t *)vq->rx_frag[nid] +
+					      RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN);
+		}
 		if (unlikely(e->id >= vq->nb_desc || vq->rx_frag[id] == NULL)) {
 			VFRAG_DP_LOG(DEBUG, "used id %u not posted", e->id);
 			vq->stats.bad_desc++;
