@@ -27,6 +27,12 @@
  * Accounting: a pool always knows how many fragments are out (allocated and
  * not yet freed or drained) and how many pages are in use; pfrag_pool_free()
  * refuses with -EBUSY while anything is out.
+ *
+ * Free pages wait in a per-lcore stash (up to PFRAG_STASH_SIZE) in front of
+ * the pool's ring, so an lcore may find the ring empty while another lcore's
+ * stash holds pages, as with rte_mempool caches; pfrag_pool_drain_caches()
+ * returns them. Pools live in the primary process: pointers are looked up
+ * in a process-local table, so secondary processes cannot free fragments.
  */
 
 #include <stdalign.h>
