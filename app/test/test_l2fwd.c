@@ -4,8 +4,9 @@
  * l2fwd_interop_autotest: pfrag-l2fwd between two ports of the distro
  * dpdk-testpmd. The system test itself is test/interop/l2fwd.sh (it starts
  * and stops both processes and checks MACs and counters); this unit finds
- * the script and the pfrag-l2fwd of this build tree and runs it, so the
- * test is part of the interop-tests suite.
+ * the script and the pfrag-l2fwd of this build tree and runs it for each
+ * kind of port pfrag-l2fwd takes RX buffers for differently: our PMD, and
+ * DPDK's virtio-user and vhost-user PMDs on the pfrag mbuf pool.
  */
 
 #include <errno.h>
@@ -48,35 +49,84 @@ source_dir(const char *build, char *out, size_t len)
 	return 0;
 }
 
+static char build_dir[PATH_MAX];
+static char script[PATH_MAX + 32];
+
+/* Find this build tree and the script of its source tree. */
 static int
-test_l2fwd_interop(void)
+l2fwd_setup(void)
 {
-	char exe[PATH_MAX], build[PATH_MAX], src[PATH_MAX], script[PATH_MAX + 32];
-	char cmd[3 * PATH_MAX];
+	char exe[PATH_MAX], src[PATH_MAX];
 	ssize_t n;
-	int status;
 
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	TEST_ASSERT(n > 0, "cannot read /proc/self/exe: %s", strerror(errno));
 	exe[n] = '\0';
 	/* <build>/app/test/pfrag-test */
-	snprintf(build, sizeof(build), "%s", dirname(dirname(dirname(exe))));
-	TEST_ASSERT_SUCCESS(source_dir(build, src, sizeof(src)),
-			    "no meson-info in %s: run from a meson build tree", build);
+	snprintf(build_dir, sizeof(build_dir), "%s", dirname(dirname(dirname(exe))));
+	TEST_ASSERT_SUCCESS(source_dir(build_dir, src, sizeof(src)),
+			    "no meson-info in %s: run from a meson build tree", build_dir);
 	snprintf(script, sizeof(script), "%s/test/interop/l2fwd.sh", src);
 	TEST_ASSERT(access(script, R_OK) == 0, "%s: %s", script, strerror(errno));
+	return TEST_SUCCESS;
+}
 
-	snprintf(cmd, sizeof(cmd), "bash '%s' --build '%s'", script, build);
+/* Run the system test with our ports of kind @p pmd. */
+static int
+run_script(const char *pmd)
+{
+	char cmd[3 * PATH_MAX];
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "bash '%s' --build '%s' --pmd %s", script, build_dir, pmd);
 	printf("running %s\n", cmd);
 	fflush(stdout);
 	status = system(cmd);
 	TEST_ASSERT(status != -1 && WIFEXITED(status), "%s did not run to its end", script);
 	if (WEXITSTATUS(status) == TEST_SKIPPED) {
-		pfrag_test_skip_reason("%s skipped (see its output)", script);
+		pfrag_test_skip_reason("l2fwd over %s skipped (see above)", pmd);
 		return TEST_SKIPPED;
 	}
-	TEST_ASSERT_EQUAL(WEXITSTATUS(status), 0, "the l2fwd system test failed");
+	TEST_ASSERT_EQUAL(WEXITSTATUS(status), 0, "l2fwd over %s ports failed", pmd);
 	return TEST_SUCCESS;
+}
+
+/* Our PMD: RX buffers from its queues' pfrag caches. */
+static int
+test_l2fwd_virtio_frag(void)
+{
+	return run_script("virtio_frag");
+}
+
+/* DPDK's virtio-user frontend on the pfrag mbuf pool. */
+static int
+test_l2fwd_virtio_user(void)
+{
+	return run_script("virtio_user");
+}
+
+/* DPDK's vhost-user backend on the pfrag mbuf pool. */
+static int
+test_l2fwd_vhost(void)
+{
+	return run_script("vhost");
+}
+
+static const struct unit_test_suite l2fwd_interop_suite = {
+	.name = "pfrag-l2fwd between two testpmd ports",
+	.setup = l2fwd_setup,
+	.cases = {
+		TEST_CASE(test_l2fwd_virtio_frag),
+		TEST_CASE(test_l2fwd_virtio_user),
+		TEST_CASE(test_l2fwd_vhost),
+		TEST_CASES_END(),
+	},
+};
+
+static int
+test_l2fwd_interop(void)
+{
+	return unit_test_suite_runner(&l2fwd_interop_suite);
 }
 
 PFRAG_TEST_REGISTER(l2fwd_interop_autotest, INTEROP, PFRAG_TEST_HUGE, test_l2fwd_interop);

@@ -12,7 +12,11 @@
 #  - pfrag-l2fwd reports 0 fragments in flight after close.
 # Exit status: 0 pass, 1 fail, 77 skip (no testpmd, no hugepages).
 #
-# usage: test/interop/l2fwd.sh [--build DIR] [--bursts N] [--pmd virtio_frag|virtio_user]
+# --pmd: our ports are virtio_frag (net_virtio_frag_user, the default when
+# built in), virtio_user (DPDK's net_virtio_user on the pfrag mbuf pool) or
+# vhost (net_vhost servers on the pfrag mbuf pool, the peer the frontend).
+#
+# usage: test/interop/l2fwd.sh [--build DIR] [--bursts N] [--pmd virtio_frag|virtio_user|vhost]
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,7 +28,7 @@ while [ $# -gt 0 ]; do
 	--build) build=$(cd "$2" && pwd); shift 2 ;;
 	--bursts) bursts=$2; shift 2 ;;
 	--pmd) pmd=$2; shift 2 ;;
-	*) echo "usage: $0 [--build DIR] [--bursts N] [--pmd virtio_frag|virtio_user]" >&2
+	*) echo "usage: $0 [--build DIR] [--bursts N] [--pmd virtio_frag|virtio_user|vhost]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -39,9 +43,12 @@ fail() { say "FAIL: $*"; status=1; }
 [ -x "$testpmd" ] || skip "$testpmd not installed"
 free_huge=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 [ "${free_huge:-0}" -ge 128 ] || skip "needs 128 free 2 MB hugepages, $free_huge free"
+built_in=0
+grep -qa net_virtio_frag_user "$l2fwd" && built_in=1
 if [ "$pmd" = auto ]; then
-	if grep -qa net_virtio_frag_user "$l2fwd"; then pmd=virtio_frag; else pmd=virtio_user; fi
+	if [ $built_in -eq 1 ]; then pmd=virtio_frag; else pmd=virtio_user; fi
 fi
+[ "$pmd" = virtio_frag ] && [ $built_in -eq 0 ] && skip "net_virtio_frag_user is not built in"
 
 work=$(mktemp -d /tmp/pfrag-l2fwd-test.XXXXXX)
 peer_pid=
@@ -63,41 +70,67 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# The vhost-user sockets: the peer is the backend (net_vhost, server) and our
+# ports the frontends, except in vhost mode where the roles swap so that
+# pfrag-l2fwd's net_vhost ports take their mbufs from the pfrag mbuf pool.
+case $pmd in
+virtio_frag)
+	ours=(--vdev "net_virtio_frag_user0,path=$work/s0.sock"
+	      --vdev "net_virtio_frag_user1,path=$work/s1.sock")
+	theirs=(--vdev "net_vhost0,iface=$work/s0.sock,queues=1"
+		--vdev "net_vhost1,iface=$work/s1.sock,queues=1") ;;
+virtio_user)
+	ours=(--vdev "net_virtio_user0,path=$work/s0.sock,queues=1,queue_size=1024"
+	      --vdev "net_virtio_user1,path=$work/s1.sock,queues=1,queue_size=1024")
+	theirs=(--vdev "net_vhost0,iface=$work/s0.sock,queues=1"
+		--vdev "net_vhost1,iface=$work/s1.sock,queues=1") ;;
+vhost)
+	ours=(--vdev "net_vhost0,iface=$work/s0.sock,queues=1"
+	      --vdev "net_vhost1,iface=$work/s1.sock,queues=1")
+	theirs=(--vdev "net_virtio_user0,path=$work/s0.sock,queues=1,queue_size=1024"
+		--vdev "net_virtio_user1,path=$work/s1.sock,queues=1,queue_size=1024") ;;
+*) say "unknown --pmd $pmd (virtio_frag, virtio_user, vhost)"; exit 2 ;;
+esac
+
+wait_sockets() { # pid: until both sockets exist or pid is gone
+	for _ in $(seq 100); do
+		[ -S "$work/s0.sock" ] && [ -S "$work/s1.sock" ] && return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # The peer: interactive, so its main lcore sleeps on stdin (lcore 0) and
 # only its forwarding lcore (1) polls; pfrag-l2fwd runs on lcore 0.
-mkfifo "$work/peer.in"
-"$testpmd" -l 0-1 --main-lcore 0 --no-pci --in-memory --single-file-segments \
-	--file-prefix=pfrag-l2t-peer-$$ --log-level=lib.eal:warning \
-	--vdev "net_vhost0,iface=$work/vhost0.sock,queues=1" \
-	--vdev "net_vhost1,iface=$work/vhost1.sock,queues=1" \
-	-- -i --no-mlockall --total-num-mbufs=8192 --port-topology=paired \
-	--forward-mode=rxonly <"$work/peer.in" >"$work/peer.log" 2>&1 &
-peer_pid=$!
-exec 3>"$work/peer.in"
-for _ in $(seq 100); do
-	[ -S "$work/vhost0.sock" ] && [ -S "$work/vhost1.sock" ] && break
-	kill -0 $peer_pid 2>/dev/null || break
-	sleep 0.1
-done
-if [ ! -S "$work/vhost1.sock" ]; then
-	cat "$work/peer.log"
-	say "FAIL: testpmd did not create its vhost-user sockets"
-	exit 1
-fi
-echo "set verbose 1" >&3
+start_peer() {
+	mkfifo "$work/peer.in"
+	"$testpmd" -l 0-1 --main-lcore 0 --no-pci --in-memory --single-file-segments \
+		--file-prefix=pfrag-l2t-peer-$$ --log-level=lib.eal:warning "${theirs[@]}" \
+		-- -i --no-mlockall --total-num-mbufs=8192 --port-topology=paired \
+		--forward-mode=rxonly <"$work/peer.in" >"$work/peer.log" 2>&1 &
+	peer_pid=$!
+	exec 3>"$work/peer.in"
+	echo "set verbose 1" >&3
+}
 
-if [ "$pmd" = virtio_frag ]; then
-	vdevs=(--vdev "net_virtio_frag_user0,path=$work/vhost0.sock"
-	       --vdev "net_virtio_frag_user1,path=$work/vhost1.sock")
-else
-	vdevs=(--vdev "net_virtio_user0,path=$work/vhost0.sock,queues=1,queue_size=1024"
-	       --vdev "net_virtio_user1,path=$work/vhost1.sock,queues=1,queue_size=1024")
-fi
+start_l2fwd() {
+	"$l2fwd" -l 0 --no-pci --in-memory --single-file-segments \
+		--file-prefix=pfrag-l2t-$$ --log-level=lib.eal:warning "${ours[@]}" \
+		-- -p 3 -q 2 -T 0 --json >"$work/l2fwd.out" 2>"$work/l2fwd.err" &
+	l2fwd_pid=$!
+}
+
 say "pfrag-l2fwd over two $pmd ports, peer sends $bursts bursts of 32 per port"
-"$l2fwd" -l 0 --no-pci --in-memory --single-file-segments --file-prefix=pfrag-l2t-$$ \
-	--log-level=lib.eal:warning "${vdevs[@]}" -- -p 3 -q 2 -T 0 --json \
-	>"$work/l2fwd.out" 2>"$work/l2fwd.err" &
-l2fwd_pid=$!
+if [ "$pmd" = vhost ]; then
+	start_l2fwd
+	wait_sockets $l2fwd_pid || { cat "$work/l2fwd.err"; fail "no vhost-user sockets"; exit 1; }
+	start_peer
+else
+	start_peer
+	wait_sockets $peer_pid || { cat "$work/peer.log"; fail "no vhost-user sockets"; exit 1; }
+	start_l2fwd
+fi
 
 # pfrag-l2fwd prints its lcore's ports once the links are up and it polls.
 for _ in $(seq 150); do
@@ -110,6 +143,8 @@ if ! grep -q 'lcore 0: RX port' "$work/l2fwd.out"; then
 	say "FAIL: pfrag-l2fwd did not start forwarding"
 	exit 1
 fi
+# vhost mode: the peer's links come up when its ports start; let them.
+sleep 1
 
 echo "start tx_first $bursts" >&3
 # A few hundred packets take milliseconds; leave time for a loaded machine.
