@@ -324,6 +324,28 @@ test_drain(void)
 	return check_nothing_out();
 }
 
+/* A drain of more references than the page has is reported, not silent. */
+static int
+test_over_drain(void)
+{
+	uint64_t before = pfrag_bad_free_count();
+	struct pfrag_page *page;
+	uint32_t refcnt, too_many;
+	void *va = pfrag_alloc(pool, 64, 1);
+
+	TEST_ASSERT_NOT_NULL(va, "alloc");
+	page = pfrag_virt2page(va);
+	refcnt = __atomic_load_n(&page->refcnt, __ATOMIC_RELAXED);
+	too_many = refcnt + 5;
+	pfrag_page_drain(page, too_many);
+	TEST_ASSERT_EQUAL(pfrag_bad_free_count() - before, 1, "over-drain not reported");
+	/* Undo the damage by hand so that the rest of the books balance. */
+	__atomic_add_fetch(&page->refcnt, too_many, __ATOMIC_RELAXED);
+	pfrag_lcore_cache(pool)->stats.drained -= too_many;
+	pfrag_free(va);
+	return check_nothing_out();
+}
+
 /* pfrag_pool_free() refuses while a fragment is out, and frees nothing. */
 static int
 test_busy(void)
@@ -454,6 +476,8 @@ test_foreign_free(void)
 	uint64_t before = pfrag_bad_free_count();
 	static char not_ours[64];
 
+	pfrag_free(NULL);
+	TEST_ASSERT_EQUAL(pfrag_bad_free_count(), before, "NULL is not a bad free");
 	pfrag_free(not_ours);
 	pfrag_free_bulk((void *[]){ not_ours, not_ours + 1 }, 2);
 	TEST_ASSERT_EQUAL(pfrag_bad_free_count() - before, 3, "bad frees counted");
@@ -472,6 +496,7 @@ static struct unit_test_suite pfrag_suite = {
 		TEST_CASE_ST(pool_setup, pool_teardown, test_exhaustion),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_reuse_in_place),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_drain),
+		TEST_CASE_ST(pool_setup, pool_teardown, test_over_drain),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_busy),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_bulk),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_non_eal_thread),

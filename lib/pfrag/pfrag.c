@@ -606,6 +606,15 @@ __pfrag_bad_free(const void *va, const char *why)
 	PFRAG_LOG(ERR, "bad free of %p: %s; ignored", va, why);
 }
 
+void
+__pfrag_bad_drain(struct pfrag_page *page, uint32_t count)
+{
+	__atomic_fetch_add(&bad_frees, 1, __ATOMIC_RELAXED);
+	PFRAG_LOG(ERR, "pool %s: drain of %u references from page %u left %u: more "
+		  "than it had; the page is lost to the pool", page->pool->name, count,
+		  page->index, __atomic_load_n(&page->refcnt, __ATOMIC_RELAXED));
+}
+
 uint64_t
 pfrag_bad_free_count(void)
 {

@@ -192,6 +192,7 @@ pfrag_pool_lookup(const char *name);
 
 /**
  * Attach a user-owned cache to @p pool (a driver queue, a non-EAL thread).
+ * The cache must not be attached already; pfrag_cache_fini() detaches it.
  * @return 0, or -EINVAL.
  */
 int
@@ -226,6 +227,10 @@ __pfrag_page_release(struct pfrag_page *page);
 /** @internal Free of a pointer no pool owns: logged and counted. */
 void
 __pfrag_bad_free(const void *va, const char *why);
+
+/** @internal A drain dropped more references than the page had: logged. */
+void
+__pfrag_bad_drain(struct pfrag_page *page, uint32_t count);
 
 /** @internal Shared cache of non-EAL threads. */
 void *
@@ -369,9 +374,14 @@ pfrag_page_drain(struct pfrag_page *page, uint32_t count)
 	 * Release: our writes to the fragments happen before anyone who sees
 	 * the count reach zero reuses the page; that thread acquires below.
 	 */
-	if (__atomic_sub_fetch(&page->refcnt, count, __ATOMIC_RELEASE) == 0) {
+	uint32_t left = __atomic_sub_fetch(&page->refcnt, count, __ATOMIC_RELEASE);
+
+	if (left == 0) {
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		__pfrag_page_release(page);
+	} else if (unlikely(left > 2 * page->pool->page_size + 1)) {
+		/* More than bias + every fragment a page can hold: it wrapped. */
+		__pfrag_bad_drain(page, count);
 	}
 	if (likely(lcore < RTE_MAX_LCORE)) {
 		st = &page->pool->lcore[lcore].cache.stats;
@@ -413,7 +423,7 @@ __pfrag_page_free(struct pfrag_pool *pool, struct pfrag_page *page, uint32_t cou
 /**
  * Free a fragment, from any thread: one atomic decrement of its page's
  * count (none when the page is this lcore's current page). A pointer that
- * is not a fragment is logged and counted, never followed.
+ * is not a fragment is logged and counted, never followed; NULL is ignored.
  */
 static inline void
 pfrag_free(void *va)
@@ -422,7 +432,9 @@ pfrag_free(void *va)
 	struct pfrag_page *page;
 
 	if (unlikely(pool == NULL)) {
-		__pfrag_bad_free(va, "not in any pfrag pool");
+		/* NULL is nothing to free, as with free(3). */
+		if (va != NULL)
+			__pfrag_bad_free(va, "not in any pfrag pool");
 		return;
 	}
 	page = pfrag_pool_virt2page(pool, va);
