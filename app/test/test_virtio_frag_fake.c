@@ -288,7 +288,8 @@ test_virtio_frag_fake(void)
 		ret = fake.nb_addr >= 2 ? test_bad_used_entries(port) : TEST_FAILED;
 		if (ret != TEST_SUCCESS)
 			vf_port_dump(port);
-		pool = pfrag_pool_lookup("vfrag0");
+		snprintf(args, sizeof(args), "vfrag%u", port);
+		pool = pfrag_pool_lookup(args);
 		rte_eth_dev_stop(port);
 		if (ret == TEST_SUCCESS && (pool == NULL ||
 		    pfrag_pool_info_get(pool, &info) != 0 || info.frags_out != 0)) {

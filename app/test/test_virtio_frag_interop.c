@@ -182,6 +182,38 @@ vf_check_drained(uint16_t port)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Memory the application maps after the port started: the backend must get
+ * the new memory table before packets from it reach the TX ring.
+ */
+static int
+vf_late_memory(void)
+{
+	struct rte_malloc_socket_stats before, after;
+	struct rte_mempool *late;
+	struct vf_rt_result r;
+	int ret;
+
+	rte_malloc_get_socket_stats(rte_socket_id(), &before);
+	late = rte_pktmbuf_pool_create("vf_late_mp", 16383, 256, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	TEST_ASSERT_NOT_NULL(late, "mempool created after start");
+	rte_malloc_get_socket_stats(rte_socket_id(), &after);
+	ret = vf_roundtrip(ctx.port, late, 1500, 5000, 8, 5000, &r);
+	printf("  mempool created after start (EAL heap %zu -> %zu bytes): %" PRIu64
+	       " of 5000 back intact\n", before.heap_totalsz_bytes,
+	       after.heap_totalsz_bytes, r.received);
+	/* Completed TX mbufs go back before their mempool goes away. */
+	rte_eth_tx_done_cleanup(ctx.port, 0, 0);
+	TEST_ASSERT(rte_mempool_full(late), "every TX mbuf back in its mempool "
+		    "(%u of %u)", rte_mempool_avail_count(late), late->size);
+	rte_mempool_free(late);
+	TEST_ASSERT(after.heap_totalsz_bytes > before.heap_totalsz_bytes,
+		    "the new mempool needed new EAL memory");
+	TEST_ASSERT_SUCCESS(ret, "round trip with mbufs in memory mapped after start");
+	return TEST_SUCCESS;
+}
+
 static int
 test_roundtrip(int server)
 {
@@ -195,6 +227,8 @@ test_roundtrip(int server)
 	ret = vf_connect(server);
 	if (ret == TEST_SUCCESS)
 		ret = vf_sizes_roundtrip();
+	if (ret == TEST_SUCCESS)
+		ret = vf_late_memory();
 	if (ret == TEST_SUCCESS)
 		ret = vf_check_drained(ctx.port);
 	vf_teardown();

@@ -351,6 +351,20 @@ virtio_frag_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_de
 	return 0;
 }
 
+static int
+virtio_frag_tx_done_cleanup(void *txq, uint32_t free_cnt)
+{
+	struct virtio_frag_vq *vq = txq;
+	uint32_t n = 0, k;
+
+	/* free_cnt 0 means everything the device has completed. */
+	do {
+		k = virtio_frag_tx_cleanup(vq);
+		n += k;
+	} while (k > 0 && (free_cnt == 0 || n < free_cnt));
+	return (int)n;
+}
+
 static void
 virtio_frag_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
@@ -791,6 +805,7 @@ static const struct eth_dev_ops virtio_frag_eth_ops = {
 	.tx_queue_setup = virtio_frag_tx_queue_setup,
 	.rx_queue_release = virtio_frag_rx_queue_release,
 	.tx_queue_release = virtio_frag_tx_queue_release,
+	.tx_done_cleanup = virtio_frag_tx_done_cleanup,
 	.stats_get = virtio_frag_stats_get,
 	.stats_reset = virtio_frag_stats_reset,
 	.xstats_get = virtio_frag_xstats_get,

@@ -336,8 +336,8 @@ vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 }
 
 /* Give back the descriptors of finished TX chains and free their mbufs. */
-static uint16_t
-vfrag_tx_cleanup(struct virtio_frag_vq *vq)
+uint16_t
+virtio_frag_tx_cleanup(struct virtio_frag_vq *vq)
 {
 	struct vring_used *used = vq->vr.used;
 	struct rte_mbuf *done[VFRAG_MAX_BURST];
@@ -412,7 +412,7 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	if (unlikely(!vq->hw->started))
 		return 0;
 	if (vq->nb_free < VFRAG_TX_FREE_THRESH)
-		vfrag_tx_cleanup(vq);
+		virtio_frag_tx_cleanup(vq);
 
 	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
 		m = pkts[nb_tx];
@@ -421,7 +421,7 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		else
 			need = m->nb_segs + 1;
 		if (unlikely(need > vq->nb_free)) {
-			vfrag_tx_cleanup(vq);
+			virtio_frag_tx_cleanup(vq);
 			if (need > vq->nb_free) {
 				if (unlikely(need > vq->nb_desc))
 					vq->stats.errors++;

@@ -191,12 +191,13 @@ mem_walk_cb(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void
 int
 vhost_user_set_mem_table(int fd, int ack)
 {
+	/* The caller holds the memory hotplug lock (see vhost_user.h). */
 	struct vhost_user_msg msg = { .request = VHOST_USER_SET_MEM_TABLE };
 	struct vhost_user_mem mem = { .nregions = 0 };
 	struct mem_walk w = { .mem = &mem };
 	int ret;
 
-	if (rte_memseg_walk(mem_walk_cb, &w) < 0 || w.err != 0)
+	if (rte_memseg_walk_thread_unsafe(mem_walk_cb, &w) < 0 || w.err != 0)
 		return w.err != 0 ? w.err : -EINVAL;
 	if (mem.nregions == 0)
 		return -ENOMEM;

@@ -94,7 +94,11 @@ int vhost_user_recv_reply(int fd, uint32_t req, struct vhost_user_msg *msg);
 int vhost_user_u64(int fd, uint32_t req, uint64_t v, int with_payload, int ack);
 /** GET_* request returning a u64. */
 int vhost_user_get_u64(int fd, uint32_t req, uint64_t *v);
-/** Memory table of every EAL segment backed by a file; -E2BIG when too many. */
+/**
+ * Memory table of every EAL segment backed by a file; -E2BIG when too many.
+ * Caller holds the memory hotplug lock (read, or write inside a memory event
+ * callback), taken before any lock of its own.
+ */
 int vhost_user_set_mem_table(int fd, int ack);
 
 #endif /* _VFRAG_VHOST_USER_H_ */

@@ -10,6 +10,10 @@
  * A control thread per port watches the connection: in server mode it
  * accepts backends, in client mode it reconnects after a loss. Every message
  * exchange runs under the port's lock, from either thread.
+ *
+ * Lock order: EAL's memory hotplug lock, then the port's lock. A memory event
+ * callback runs with the hotplug lock held and sends a new memory table, so
+ * whoever may send one (start, reconnect) takes the hotplug lock first.
  */
 
 #include <errno.h>
@@ -24,6 +28,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_eal_memconfig.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
@@ -51,6 +56,8 @@ struct virtio_user_frag {
 	uint64_t features;            /* negotiated with the driver */
 	uint8_t status;
 	int running;                  /* rings live on the backend */
+	int mem_cb;                   /* memory event callback registered */
+	char mem_cb_name[32];
 	uint64_t connects;
 	uint64_t disconnects;
 	struct virtio_frag_vq *vqs[VFRAG_MAX_QUEUE_PAIRS * 2];
@@ -60,6 +67,20 @@ static inline struct virtio_user_frag *
 vu(struct virtio_frag_hw *hw)
 {
 	return hw->transport;
+}
+
+static void
+vu_lock(struct virtio_user_frag *dev)
+{
+	rte_mcfg_mem_read_lock();
+	pthread_mutex_lock(&dev->lock);
+}
+
+static void
+vu_unlock(struct virtio_user_frag *dev)
+{
+	pthread_mutex_unlock(&dev->lock);
+	rte_mcfg_mem_read_unlock();
 }
 
 static int
@@ -327,7 +348,7 @@ vu_ctrl_thread(void *arg)
 				fd = accept4(dev->listenfd, NULL, NULL, SOCK_CLOEXEC);
 				if (fd < 0)
 					continue;
-				pthread_mutex_lock(&dev->lock);
+				vu_lock(dev);
 				dev->connfd = fd;
 			} else {
 				usleep(VU_POLL_MS * 1000);
@@ -335,16 +356,16 @@ vu_ctrl_thread(void *arg)
 					continue;
 				next_try = rte_get_timer_cycles() +
 					rte_get_timer_hz() * VU_RECONNECT_MS / 1000;
-				pthread_mutex_lock(&dev->lock);
+				vu_lock(dev);
 				if (vu_connect(dev) < 0) {
-					pthread_mutex_unlock(&dev->lock);
+					vu_unlock(dev);
 					continue;
 				}
 			}
 			VFRAG_LOG(INFO, "%s: backend connected", dev->hw->args.path);
 			if (vu_handshake(dev) < 0)
 				vu_disconnect(dev);
-			pthread_mutex_unlock(&dev->lock);
+			vu_unlock(dev);
 			continue;
 		}
 		pfd = (struct pollfd){ .fd = dev->connfd, .events = POLLIN | POLLRDHUP };
@@ -362,6 +383,41 @@ vu_ctrl_thread(void *arg)
 		pthread_mutex_unlock(&dev->lock);
 	}
 	return NULL;
+}
+
+/*
+ * EAL memory grew or shrank: the backend must see the new table before any
+ * buffer in new memory reaches a ring. Called by EAL with the hotplug lock
+ * held for writing, so the unlocked memseg walk is safe here.
+ */
+static void
+vu_mem_event(enum rte_mem_event type __rte_unused, const void *addr __rte_unused,
+	     size_t len __rte_unused, void *arg)
+{
+	struct virtio_user_frag *dev = arg;
+	unsigned int i;
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	if (dev->connfd < 0 || !dev->running)
+		goto out;
+	/* Pause the rings so that no copy runs against the old table. */
+	if (vu_uses_protocol(dev))
+		for (i = 0; i < RTE_DIM(dev->vqs); i++)
+			if (dev->vqs[i] != NULL)
+				vu_vring_state(dev->connfd, VHOST_USER_SET_VRING_ENABLE, i, 0);
+	ret = vhost_user_set_mem_table(dev->connfd, vu_ack(dev));
+	if (vu_uses_protocol(dev))
+		for (i = 0; i < RTE_DIM(dev->vqs); i++)
+			if (dev->vqs[i] != NULL)
+				vu_vring_state(dev->connfd, VHOST_USER_SET_VRING_ENABLE, i, 1);
+	if (ret < 0) {
+		VFRAG_LOG(ERR, "%s: memory table update failed (%s): link down",
+			  dev->hw->args.path, strerror(-ret));
+		vu_disconnect(dev);
+	}
+out:
+	pthread_mutex_unlock(&dev->lock);
 }
 
 static int
@@ -407,7 +463,7 @@ vu_set_status(struct virtio_frag_hw *hw, uint8_t status)
 	struct virtio_user_frag *dev = vu(hw);
 	int ret = 0;
 
-	pthread_mutex_lock(&dev->lock);
+	vu_lock(dev);
 	if (status == 0) {
 		vu_stop_backend(dev);
 		memset(dev->vqs, 0, sizeof(dev->vqs));
@@ -418,7 +474,7 @@ vu_set_status(struct virtio_frag_hw *hw, uint8_t status)
 			vu_disconnect(dev);
 	}
 	dev->status = status;
-	pthread_mutex_unlock(&dev->lock);
+	vu_unlock(dev);
 	/* No backend yet is not an error: the set-up replays when one connects. */
 	return ret;
 }
@@ -513,6 +569,8 @@ vu_dev_close(struct virtio_frag_hw *hw)
 	dev->quit = 1;
 	if (dev->thread_ok)
 		pthread_join(dev->thread, NULL);
+	if (dev->mem_cb)
+		rte_mem_event_callback_unregister(dev->mem_cb_name, dev);
 	pthread_mutex_lock(&dev->lock);
 	vu_stop_backend(dev);
 	vu_disconnect(dev);
@@ -589,6 +647,14 @@ virtio_user_frag_init(struct virtio_frag_hw *hw)
 		if (ret < 0)
 			goto fail;
 	}
+	snprintf(dev->mem_cb_name, sizeof(dev->mem_cb_name), "vfrag_mem_%u",
+		 hw->eth_dev->data->port_id);
+	if (rte_mem_event_callback_register(dev->mem_cb_name, vu_mem_event, dev) == 0)
+		dev->mem_cb = 1;
+	else
+		VFRAG_LOG(WARNING, "%s: no memory event callback (%s): memory allocated "
+			  "after start is not shared with the backend", hw->args.path,
+			  rte_strerror(rte_errno));
 	snprintf(name, sizeof(name), "vfrag-ctl-%u", hw->eth_dev->data->port_id);
 	ret = rte_ctrl_thread_create(&dev->thread, name, NULL, vu_ctrl_thread, dev);
 	if (ret != 0) {
