@@ -30,7 +30,7 @@ sudo=
 
 packages=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
 	libnuma-dev python3-pyelftools dpkg-dev xz-utils qemu-system-x86 busybox-static
-	cpio)
+	cpio gnuplot-nox)
 
 install_packages() {
 	local missing=()
@@ -47,27 +47,35 @@ install_packages() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >/dev/null
 }
 
-# A deb-src entry mirroring the deb entries, so `apt-get source` can work.
+# A deb-src entry mirroring Debian's deb entries, so `apt-get source` can work.
+# Handles both the deb822 file (debian.sources) and a one-line sources.list.
 add_deb_src() {
 	local f=/etc/apt/sources.list.d/pfrag-src.sources
-	[ -f $f ] && return 0
+	local list=/etc/apt/sources.list.d/pfrag-src.list
+	[ -f $f ] || [ -f $list ] && return 0
 	grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && return 0
 	grep -qs '^deb-src' /etc/apt/sources.list && return 0
-	say "adding deb-src entries ($f)"
-	awk '
-	/^Types:/ { types = $0 }
-	/^URIs:/ { uris = $0 }
-	/^Suites:/ { suites = $0 }
-	/^Signed-By:/ { signed = $0 }
-	/^$/ { flush() }
-	END { flush() }
-	function flush() {
-		if (types ~ /deb/ && uris != "" && uris !~ /nodesource|google/) {
-			print "Types: deb-src"; print uris; print suites
-			print "Components: main"; if (signed != "") print signed; print ""
-		}
-		types = uris = suites = signed = ""
-	}' /etc/apt/sources.list.d/debian.sources | $sudo tee $f >/dev/null
+	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+		say "adding deb-src entries ($f)"
+		awk '
+		/^Types:/ { types = $0 }
+		/^URIs:/ { uris = $0 }
+		/^Suites:/ { suites = $0 }
+		/^Signed-By:/ { signed = $0 }
+		/^$/ { flush() }
+		END { flush() }
+		function flush() {
+			if (types ~ /deb/ && uris ~ /debian/) {
+				print "Types: deb-src"; print uris; print suites
+				print "Components: main"; if (signed != "") print signed; print ""
+			}
+			types = uris = suites = signed = ""
+		}' /etc/apt/sources.list.d/debian.sources | $sudo tee $f >/dev/null
+	else
+		say "adding deb-src entries ($list)"
+		grep -hs '^deb [^#]*debian' /etc/apt/sources.list |
+			sed 's/^deb /deb-src /' | $sudo tee $list >/dev/null
+	fi
 	$sudo apt-get update -q >/dev/null
 }
 
