@@ -605,8 +605,11 @@ port_init(uint16_t portid)
 	ret = rte_eth_dev_info_get(portid, &info);
 	if (ret != 0)
 		return ret;
-	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
-		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	/*
+	 * No RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE: a port sends mbufs of its
+	 * pair's pool, and our PMD's mbufs carry fragments as external
+	 * buffers that only rte_pktmbuf_free() detaches.
+	 */
 	ret = rte_eth_dev_configure(portid, 1, 1, &conf);
 	if (ret < 0)
 		return ret;
