@@ -23,7 +23,7 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 duration=10
 pmd=auto
 build=build
