@@ -267,6 +267,13 @@ test_limits(void)
 	TEST_ASSERT_NULL(rte_pktmbuf_alloc(mp), "alloc beyond the pool size");
 	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), NB_MBUFS, "fragments out");
 	TEST_ASSERT_EQUAL(pfrag_pktmbuf_pool_free(mp), -EBUSY, "free with mbufs out");
+	/* Frees still batched on this lcore do not hold the pool full. */
+	for (i = 0; i < 8; i++)
+		rte_pktmbuf_free(m[i]);
+	for (i = 0; i < 8; i++) {
+		m[i] = rte_pktmbuf_alloc(mp);
+		TEST_ASSERT_NOT_NULL(m[i], "alloc after %u single frees of a full pool", 8);
+	}
 	rte_pktmbuf_free_bulk(m, NB_MBUFS);
 	TEST_ASSERT_SUCCESS(check_all_back(), "after freeing all");
 

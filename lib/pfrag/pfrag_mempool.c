@@ -104,21 +104,46 @@ pfrag_mp_free_objs(void * const *obj, unsigned int n)
 	}
 }
 
+/* Hand an lcore's batch of freed fragments to pfrag. */
+static void
+pfrag_mp_flush_lcore(struct pfrag_mp *pm, struct pfrag_mp_lcore *lc)
+{
+	if (lc->len == 0)
+		return;
+	pfrag_free_bulk(lc->frag, lc->len);
+	__atomic_sub_fetch(&pm->out, lc->len, __ATOMIC_RELAXED);
+	lc->len = 0;
+}
+
+/*
+ * Count @p n more objects out, within the pool size. Relaxed: the count only
+ * bounds how many objects are out, it orders no other memory access.
+ */
+static inline int
+pfrag_mp_take(struct pfrag_mp *pm, unsigned int n)
+{
+	if (likely(__atomic_add_fetch(&pm->out, n, __ATOMIC_RELAXED) <= pm->size))
+		return 0;
+	__atomic_sub_fetch(&pm->out, n, __ATOMIC_RELAXED);
+	return -ENOBUFS;
+}
+
 static int
 pfrag_mp_dequeue(struct rte_mempool *mp, void **obj_table, unsigned int n)
 {
 	struct pfrag_mp *pm = mp->pool_data;
+	unsigned int lcore = rte_lcore_id();
 	rte_iova_t iova[PFRAG_MP_CHUNK];
 	void *va[PFRAG_MP_CHUNK];
 	unsigned int done, k, i;
 
-	/*
-	 * Relaxed: the count only bounds how many objects are out, it orders
-	 * no other memory access.
-	 */
-	if (unlikely(__atomic_add_fetch(&pm->out, n, __ATOMIC_RELAXED) > pm->size)) {
-		__atomic_sub_fetch(&pm->out, n, __ATOMIC_RELAXED);
-		return -ENOBUFS;
+	if (unlikely(pfrag_mp_take(pm, n) != 0)) {
+		/* Our own batched frees still count as out: hand them over. */
+		if (lcore >= RTE_MAX_LCORE || pm->lcore[lcore].len == 0)
+			return -ENOBUFS;
+		pfrag_mp_flush_lcore(pm, &pm->lcore[lcore]);
+		if (pfrag_mp_take(pm, n) != 0)
+			return -ENOBUFS;
 	}
 	for (done = 0; done < n; done += k) {
 		k = RTE_MIN(n - done, (unsigned int)PFRAG_MP_CHUNK);
@@ -135,17 +160,6 @@ fail:
 	pfrag_mp_free_objs(obj_table, done);
 	__atomic_sub_fetch(&pm->out, n, __ATOMIC_RELAXED);
 	return -ENOBUFS;
-}
-
-/* Hand an lcore's batch of freed fragments to pfrag. */
-static void
-pfrag_mp_flush_lcore(struct pfrag_mp *pm, struct pfrag_mp_lcore *lc)
-{
-	if (lc->len == 0)
-		return;
-	pfrag_free_bulk(lc->frag, lc->len);
-	__atomic_sub_fetch(&pm->out, lc->len, __ATOMIC_RELAXED);
-	lc->len = 0;
 }
 
 static int
