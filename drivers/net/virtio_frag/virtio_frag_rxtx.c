@@ -288,7 +288,7 @@ static void
 vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 {
 	struct pfrag_page *page, *cur = NULL;
-	uint32_t count = 0, n = 0, i;
+	uint32_t count = 0, n = 0, drained = 0, i;
 	void **frags;
 
 	vfrag_rx_drop_partial(vq);
@@ -308,6 +308,11 @@ vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 		qsort(frags, n, sizeof(*frags), vfrag_page_cmp);
 		for (i = 0; i < n; i++) {
 			page = pfrag_pool_virt2page(vq->hw->pool, frags[i]);
+#if PFRAG_DEBUG
+			/* Debug pools track every fragment: each must be live. */
+			if (__pfrag_dbg_free(page, frags[i]) != 0)
+				continue;
+#endif
 			if (page != cur && cur != NULL) {
 				pfrag_page_drain(cur, count);
 				vq->stats.drains++;
@@ -315,12 +320,13 @@ vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 			}
 			cur = page;
 			count++;
+			drained++;
 		}
 		if (cur != NULL) {
 			pfrag_page_drain(cur, count);
 			vq->stats.drains++;
 		}
-		vq->stats.drained_frags += n;
+		vq->stats.drained_frags += drained;
 		free(frags);
 	}
 	vq->rx_nb_free = 0;
