@@ -23,8 +23,8 @@
 #include "test_virtio_frag_peer.h"
 
 #define PERF_RING 256
-#define PERF_SECS 2
-#define PERF_ROUNDS 3
+#define PERF_SECS 1.5
+#define PERF_ROUNDS 5
 
 enum { OURS, THEIRS };
 
@@ -54,7 +54,7 @@ measure_rx(uint16_t port, double *pinned, int which, struct rte_mempool *mp)
 	if (nb == 0)
 		return 0;
 	t0 = rte_get_timer_cycles();
-	t1 = t0 + PERF_SECS * hz;
+	t1 = t0 + (uint64_t)(PERF_SECS * hz);
 	while (rte_get_timer_cycles() < t1) {
 		nb = rte_eth_rx_burst(port, 0, pkts, RTE_DIM(pkts));
 		if (nb == 0)
@@ -81,7 +81,7 @@ measure_tx(uint16_t port, struct rte_mempool *mp)
 	/* The peer starts dequeuing once the rings are handed over. */
 	rte_delay_ms(300);
 	t0 = rte_get_timer_cycles();
-	t1 = t0 + PERF_SECS * hz;
+	t1 = t0 + (uint64_t)(PERF_SECS * hz);
 	while (rte_get_timer_cycles() < t1) {
 		if (rte_pktmbuf_alloc_bulk(mp, pkts, RTE_DIM(pkts)) != 0)
 			continue;
