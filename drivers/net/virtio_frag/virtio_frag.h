@@ -106,6 +106,19 @@ struct vfrag_q_stats {
 	uint64_t drained_frags;/* RX: fragments reclaimed at teardown */
 };
 
+/** What the driver keeps per RX descriptor: one line holds four. */
+struct vfrag_rx_slot {
+	void *frag;        /* posted fragment, NULL when the slot is free */
+	uint32_t len;      /* bytes posted (header included) */
+	uint32_t fsize;    /* fragment size, for the bridge */
+};
+
+/** Per TX chain head: the mbuf and how many descriptors it holds. */
+struct vfrag_tx_slot {
+	struct rte_mbuf *m;
+	uint16_t ndesc;
+};
+
 /** One split virtqueue and the driver's view of it. */
 struct virtio_frag_vq {
 	struct vring vr;
@@ -126,16 +139,13 @@ struct virtio_frag_vq {
 	/* TX: free descriptor list through desc.next, mbuf per chain head. */
 	uint16_t free_head;
 	uint16_t nb_free;
-	struct rte_mbuf **tx_mbufs;
-	uint16_t *tx_chain_len;
+	struct vfrag_tx_slot *tx_slots;
 	struct virtio_net_hdr_mrg *tx_hdrs;   /* one zeroed header per slot */
 	/* RX: fragment and posted length per descriptor, free slot stack. */
 	struct rte_mempool *mp;               /* header mbufs */
 	struct pfrag_cache cache;
 	int cache_ready;
-	void **rx_frag;
-	uint32_t *rx_len;                     /* bytes posted (header included) */
-	uint32_t *rx_frag_size;               /* fragment size, for the bridge */
+	struct vfrag_rx_slot *rx_slots;
 	uint16_t *rx_free_ids;
 	uint16_t rx_nb_free;
 	uint32_t rx_buf_size;                 /* fixed data room, 0 = adaptive */

@@ -217,12 +217,9 @@ vfrag_vq_free(struct virtio_frag_hw *hw, struct virtio_frag_vq *vq)
 	if (vq->cache_ready)
 		pfrag_cache_fini(&vq->cache);
 	rte_free(vq->ring_mem);
-	rte_free(vq->tx_mbufs);
-	rte_free(vq->tx_chain_len);
+	rte_free(vq->tx_slots);
 	rte_free(vq->tx_hdrs);
-	rte_free(vq->rx_frag);
-	rte_free(vq->rx_len);
-	rte_free(vq->rx_frag_size);
+	rte_free(vq->rx_slots);
 	rte_free(vq->rx_free_ids);
 	rte_free(vq);
 }
@@ -262,25 +259,18 @@ vfrag_vq_alloc(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		goto fail;
 	vring_init(&vq->vr, nb_desc, vq->ring_mem);
 	if (is_tx) {
-		vq->tx_mbufs = rte_zmalloc_socket(NULL, sizeof(void *) * nb_desc, 0,
-						  socket_id);
-		vq->tx_chain_len = rte_zmalloc_socket(NULL, sizeof(uint16_t) * nb_desc, 0,
-						      socket_id);
+		vq->tx_slots = rte_zmalloc_socket(NULL, sizeof(*vq->tx_slots) * nb_desc,
+						  RTE_CACHE_LINE_SIZE, socket_id);
 		vq->tx_hdrs = rte_zmalloc_socket(NULL, VFRAG_HDR_LEN * nb_desc,
 						 RTE_CACHE_LINE_SIZE, socket_id);
-		if (vq->tx_mbufs == NULL || vq->tx_chain_len == NULL || vq->tx_hdrs == NULL)
+		if (vq->tx_slots == NULL || vq->tx_hdrs == NULL)
 			goto fail;
 	} else {
-		vq->rx_frag = rte_zmalloc_socket(NULL, sizeof(void *) * nb_desc, 0,
-						 socket_id);
-		vq->rx_len = rte_zmalloc_socket(NULL, sizeof(uint32_t) * nb_desc, 0,
-						socket_id);
-		vq->rx_frag_size = rte_zmalloc_socket(NULL, sizeof(uint32_t) * nb_desc, 0,
-						      socket_id);
+		vq->rx_slots = rte_zmalloc_socket(NULL, sizeof(*vq->rx_slots) * nb_desc,
+						  RTE_CACHE_LINE_SIZE, socket_id);
 		vq->rx_free_ids = rte_zmalloc_socket(NULL, sizeof(uint16_t) * nb_desc, 0,
 						     socket_id);
-		if (vq->rx_frag == NULL || vq->rx_len == NULL || vq->rx_frag_size == NULL ||
-		    vq->rx_free_ids == NULL)
+		if (vq->rx_slots == NULL || vq->rx_free_ids == NULL)
 			goto fail;
 		for (vq->rx_nb_free = 0; vq->rx_nb_free < nb_desc; vq->rx_nb_free++)
 			vq->rx_free_ids[vq->rx_nb_free] = vq->rx_nb_free;

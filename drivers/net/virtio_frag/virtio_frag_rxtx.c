@@ -94,9 +94,9 @@ vfrag_rx_refill(struct virtio_frag_vq *vq)
 		}
 		for (i = 0; i < n; i++) {
 			id = vq->rx_free_ids[--vq->rx_nb_free];
-			vq->rx_frag[id] = va[i];
-			vq->rx_len[id] = post_len;
-			vq->rx_frag_size[id] = fsize;
+			vq->rx_slots[id].frag = va[i];
+			vq->rx_slots[id].len = post_len;
+			vq->rx_slots[id].fsize = fsize;
 			/* The virtio-net header sits at the end of the headroom. */
 			desc[id].addr = (vq->use_va ? (uint64_t)(uintptr_t)va[i] : iova[i]) +
 				RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN;
@@ -121,12 +121,12 @@ vfrag_rx_refill(struct virtio_frag_vq *vq)
 static __rte_always_inline void *
 vfrag_rx_take(struct virtio_frag_vq *vq, uint16_t id, uint32_t *fsize)
 {
-	void *frag = vq->rx_frag[id];
+	void *frag = vq->rx_slots[id].frag;
 
-	vq->rx_frag[id] = NULL;
+	vq->rx_slots[id].frag = NULL;
 	vq->rx_free_ids[vq->rx_nb_free++] = id;
 	vq->rx_posted--;
-	*fsize = vq->rx_frag_size[id];
+	*fsize = vq->rx_slots[id].fsize;
 	vq->rx_posted_bytes -= *fsize;
 	return frag;
 }
@@ -177,8 +177,10 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 	while (nb_used > 0 && nb_rx < nb_pkts) {
 		const struct vring_used_elem *e = &used->ring[vq->used_cons & vq->mask];
+		/* Read the device's entry once: it must not change under the checks. */
+		uint32_t eid = e->id;
 
-		id = (uint16_t)e->id;
+		id = (uint16_t)eid;
 		len = e->len;
 		vq->used_cons++;
 		nb_used--;
@@ -186,26 +188,26 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			/* The next packet's header line, while this one is built. */
 			uint32_t nid = used->ring[vq->used_cons & vq->mask].id;
 
-			if (likely(nid < vq->nb_desc && vq->rx_frag[nid] != NULL))
-				rte_prefetch0((uint8_t *)vq->rx_frag[nid] +
+			if (likely(nid < vq->nb_desc && vq->rx_slots[nid].frag != NULL))
+				rte_prefetch0((uint8_t *)vq->rx_slots[nid].frag +
 					      RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN);
 		}
-		if (unlikely(e->id >= vq->nb_desc || vq->rx_frag[id] == NULL)) {
-			VFRAG_DP_LOG(DEBUG, "used id %u not posted", e->id);
+		if (unlikely(eid >= vq->nb_desc || vq->rx_slots[id].frag == NULL)) {
+			VFRAG_DP_LOG(DEBUG, "used id %u not posted", eid);
 			vq->stats.bad_desc++;
+			vfrag_rx_drop_partial(vq);
+			continue;
+		}
+		if (unlikely(len > vq->rx_slots[id].len ||
+			     (vq->rx_seg_left == 0 && len <= VFRAG_HDR_LEN) || len == 0)) {
+			VFRAG_DP_LOG(DEBUG, "used id %u len %u posted %u", id, len,
+				     vq->rx_slots[id].len);
+			vq->stats.bad_desc++;
+			pfrag_free(vfrag_rx_take(vq, id, &fsize));
 			vfrag_rx_drop_partial(vq);
 			continue;
 		}
 		frag = vfrag_rx_take(vq, id, &fsize);
-		if (unlikely(len > vq->rx_len[id] ||
-			     (vq->rx_seg_left == 0 && len <= VFRAG_HDR_LEN) || len == 0)) {
-			VFRAG_DP_LOG(DEBUG, "used id %u len %u posted %u", id, len,
-				     vq->rx_len[id]);
-			vq->stats.bad_desc++;
-			pfrag_free(frag);
-			vfrag_rx_drop_partial(vq);
-			continue;
-		}
 		if (next_hdr < nb_hdr) {
 			m = hdrs[next_hdr++];
 		} else {
@@ -292,17 +294,17 @@ vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 	void **frags;
 
 	vfrag_rx_drop_partial(vq);
-	if (vq->rx_frag == NULL)
+	if (vq->rx_slots == NULL)
 		return;
 	frags = malloc(sizeof(*frags) * vq->nb_desc);
 	for (i = 0; i < vq->nb_desc; i++) {
-		if (vq->rx_frag[i] == NULL)
+		if (vq->rx_slots[i].frag == NULL)
 			continue;
 		if (frags != NULL)
-			frags[n++] = vq->rx_frag[i];
+			frags[n++] = vq->rx_slots[i].frag;
 		else
-			pfrag_free(vq->rx_frag[i]);   /* no memory to sort: one by one */
-		vq->rx_frag[i] = NULL;
+			pfrag_free(vq->rx_slots[i].frag); /* no memory to sort: one by one */
+		vq->rx_slots[i].frag = NULL;
 	}
 	if (frags != NULL) {
 		qsort(frags, n, sizeof(*frags), vfrag_page_cmp);
@@ -355,23 +357,23 @@ virtio_frag_tx_cleanup(struct virtio_frag_vq *vq)
 		return 0;
 	}
 	while (nb_used-- > 0) {
-		const struct vring_used_elem *e = &used->ring[vq->used_cons & vq->mask];
+		uint32_t eid = used->ring[vq->used_cons & vq->mask].id;
 
 		vq->used_cons++;
-		id = (uint16_t)e->id;
-		if (unlikely(e->id >= vq->nb_desc || vq->tx_mbufs[id] == NULL)) {
+		id = (uint16_t)eid;
+		if (unlikely(eid >= vq->nb_desc || vq->tx_slots[id].m == NULL)) {
 			vq->stats.errors++;
 			continue;
 		}
-		n = vq->tx_chain_len[id];
+		n = vq->tx_slots[id].ndesc;
 		last = id;
 		for (k = 1; k < n; k++)
 			last = vq->vr.desc[last].next;
 		vq->vr.desc[last].next = vq->free_head;
 		vq->free_head = id;
 		vq->nb_free += n;
-		done[nb_done++] = vq->tx_mbufs[id];
-		vq->tx_mbufs[id] = NULL;
+		done[nb_done++] = vq->tx_slots[id].m;
+		vq->tx_slots[id].m = NULL;
 		freed++;
 		if (nb_done == VFRAG_MAX_BURST) {
 			rte_pktmbuf_free_bulk(done, nb_done);
@@ -464,8 +466,8 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		vq->free_head = desc[last].next;
 		vq->nb_free -= need;
-		vq->tx_mbufs[head] = m;
-		vq->tx_chain_len[head] = need;
+		vq->tx_slots[head].m = m;
+		vq->tx_slots[head].ndesc = need;
 		vq->vr.avail->ring[avail_idx++ & vq->mask] = head;
 		bytes += m->pkt_len;
 	}
@@ -484,12 +486,12 @@ vfrag_tx_reclaim(struct virtio_frag_vq *vq)
 {
 	uint16_t i;
 
-	if (vq->tx_mbufs == NULL)
+	if (vq->tx_slots == NULL)
 		return;
 	for (i = 0; i < vq->nb_desc; i++) {
-		if (vq->tx_mbufs[i] != NULL) {
-			rte_pktmbuf_free(vq->tx_mbufs[i]);
-			vq->tx_mbufs[i] = NULL;
+		if (vq->tx_slots[i].m != NULL) {
+			rte_pktmbuf_free(vq->tx_slots[i].m);
+			vq->tx_slots[i].m = NULL;
 		}
 	}
 }
