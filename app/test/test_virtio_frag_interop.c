@@ -313,6 +313,16 @@ test_virtio_frag_interop_cycles(void)
 	return ret;
 }
 
+static uint32_t lsc_events;
+
+static int
+vf_lsc_cb(uint16_t port __rte_unused, enum rte_eth_event_type type __rte_unused,
+	  void *arg __rte_unused, void *ret_param __rte_unused)
+{
+	__atomic_add_fetch(&lsc_events, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 static int
 vf_kill_backend(void)
 {
@@ -324,6 +334,8 @@ vf_kill_backend(void)
 
 	ret = vf_roundtrip(ctx.port, ctx.mp, 512, 5000, 32, 5000, &r);
 	TEST_ASSERT_SUCCESS(ret, "round trip before the kill");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_callback_register(ctx.port, RTE_ETH_EVENT_INTR_LSC,
+							  vf_lsc_cb, NULL), "LSC callback");
 
 	/* Flood, kill the backend in the middle, keep polling. */
 	t_end = rte_get_timer_cycles() + rte_get_timer_hz() * 3;
@@ -373,6 +385,10 @@ vf_kill_backend(void)
 	       vf_xstat(ctx.port, "vhost_disconnects"));
 	TEST_ASSERT_SUCCESS(ret, "round trip after reconnect");
 	TEST_ASSERT(vf_xstat(ctx.port, "vhost_disconnects") >= 1, "disconnect counted");
+	rte_eth_dev_callback_unregister(ctx.port, RTE_ETH_EVENT_INTR_LSC, vf_lsc_cb, NULL);
+	printf("  link change events: %u\n", __atomic_load_n(&lsc_events, __ATOMIC_RELAXED));
+	TEST_ASSERT_EQUAL(__atomic_load_n(&lsc_events, __ATOMIC_RELAXED), 2,
+			  "one event down, one up");
 	return vf_check_drained(ctx.port);
 }
 

@@ -227,6 +227,7 @@ int
 vf_port_create(const char *name, const char *devargs, struct rte_mempool *mp,
 	       uint16_t ring, uint16_t mtu, uint16_t *port)
 {
+	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 	int ret = -1, i;
 
@@ -246,6 +247,10 @@ vf_port_create(const char *name, const char *devargs, struct rte_mempool *mp,
 		goto fail;
 	memset(&conf, 0, sizeof(conf));
 	conf.rxmode.mtu = mtu;
+	/* Link change events when the driver has them. */
+	if (rte_eth_dev_info_get(*port, &info) == 0 && info.dev_flags != NULL &&
+	    (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
+		conf.intr_conf.lsc = 1;
 	ret = rte_eth_dev_configure(*port, 1, 1, &conf);
 	if (ret == 0)
 		ret = rte_eth_rx_queue_setup(*port, 0, ring, rte_socket_id(), NULL, mp);

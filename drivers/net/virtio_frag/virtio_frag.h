@@ -218,6 +218,10 @@ uint32_t virtio_frag_rx_room(const struct virtio_frag_vq *vq);
 /** Fragment size for a data room: headroom + room + bridge tail, cache-aligned. */
 uint32_t virtio_frag_frag_size(uint32_t room);
 
+/* virtio_frag_ethdev.c */
+/** The transport saw the link change (control thread, no lock held). */
+void virtio_frag_link_changed(struct virtio_frag_hw *hw);
+
 /* virtio_user/virtio_user_dev.c */
 extern const struct virtio_frag_ops virtio_user_frag_ops;
 int virtio_user_frag_init(struct virtio_frag_hw *hw);

@@ -447,6 +447,16 @@ virtio_frag_link_update(struct rte_eth_dev *dev, int wait_to_complete __rte_unus
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
+void
+virtio_frag_link_changed(struct virtio_frag_hw *hw)
+{
+	struct rte_eth_dev *dev = hw->eth_dev;
+
+	/* rte_eth_linkstatus_set() returns 0 when the status changed. */
+	if (virtio_frag_link_update(dev, 0) == 0 && dev->data->dev_conf.intr_conf.lsc)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
 static int
 virtio_frag_start(struct rte_eth_dev *dev)
 {
@@ -897,7 +907,8 @@ virtio_frag_user_probe(struct rte_vdev_device *vdev)
 	eth_dev->dev_ops = &virtio_frag_eth_ops;
 	eth_dev->rx_pkt_burst = virtio_frag_recv_pkts;
 	eth_dev->tx_pkt_burst = virtio_frag_xmit_pkts;
-	eth_dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	/* Link changes are reported from the transport's control thread. */
+	eth_dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS | RTE_ETH_DEV_INTR_LSC;
 	rte_eth_dev_probing_finish(eth_dev);
 	VFRAG_LOG(INFO, "%s: port %u, %s mode on %s, pool %s", name,
 		  eth_dev->data->port_id, args.server ? "server" : "client", args.path,

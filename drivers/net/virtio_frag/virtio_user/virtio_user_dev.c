@@ -336,8 +336,8 @@ vu_ctrl_thread(void *arg)
 	struct virtio_user_frag *dev = arg;
 	uint64_t next_try = 0;
 	struct pollfd pfd;
+	int fd, lost = 0;
 	char c;
-	int fd;
 
 	while (!dev->quit) {
 		if (dev->connfd < 0) {
@@ -366,6 +366,7 @@ vu_ctrl_thread(void *arg)
 			if (vu_handshake(dev) < 0)
 				vu_disconnect(dev);
 			vu_unlock(dev);
+			virtio_frag_link_changed(dev->hw);
 			continue;
 		}
 		pfd = (struct pollfd){ .fd = dev->connfd, .events = POLLIN | POLLRDHUP };
@@ -379,8 +380,12 @@ vu_ctrl_thread(void *arg)
 			VFRAG_LOG(WARNING, "%s: backend disconnected, link down",
 				  dev->hw->args.path);
 			vu_disconnect(dev);
+			lost = 1;
 		}
 		pthread_mutex_unlock(&dev->lock);
+		if (lost)
+			virtio_frag_link_changed(dev->hw);
+		lost = 0;
 	}
 	return NULL;
 }
