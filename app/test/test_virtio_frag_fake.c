@@ -8,6 +8,7 @@
  * buffer counts, broken mergeable chains, an index that jumps past the
  * ring. Each must be counted in rx_bad_desc and dropped, good packets must
  * still come through, and stopping the port must leave no fragment out.
+ * The same device never completes TX: ring full and oversized chains.
  * Backend and port share the process, so ring addresses are plain pointers.
  */
 
@@ -254,6 +255,50 @@ test_bad_used_entries(uint16_t port)
 	return TEST_SUCCESS;
 }
 
+/*
+ * TX against a device that never completes anything: a chain longer than the
+ * ring is dropped (freed, counted), the ring fills and the burst returns
+ * fewer; nothing is lost: stop frees what the ring held.
+ */
+static int
+test_tx_limits(uint16_t port, struct rte_mempool *mp)
+{
+	unsigned int before = rte_mempool_avail_count(mp), sent = 0, i;
+	struct rte_mbuf *chain = NULL, *m, *pkts[32];
+	uint16_t nb;
+
+	for (i = 0; i < FAKE_RING + 6; i++) {
+		m = rte_pktmbuf_alloc(mp);
+		TEST_ASSERT_NOT_NULL(m, "mbuf");
+		rte_pktmbuf_append(m, 16);
+		if (chain == NULL)
+			chain = m;
+		else
+			TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(chain, m), "chain");
+	}
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port, 0, &chain, 1), 1,
+			  "an impossible chain is consumed (dropped), not retried forever");
+	TEST_ASSERT_EQUAL(vf_xstat(port, "tx_dropped_too_many_segs"), 1, "drop counted");
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), before, "dropped chain freed");
+
+	for (i = 0; i < 4; i++) {
+		TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, pkts, RTE_DIM(pkts)), "mbufs");
+		for (nb = 0; nb < RTE_DIM(pkts); nb++)
+			rte_pktmbuf_append(pkts[nb], 60);
+		nb = rte_eth_tx_burst(port, 0, pkts, RTE_DIM(pkts));
+		sent += nb;
+		rte_pktmbuf_free_bulk(&pkts[nb], RTE_DIM(pkts) - nb);
+	}
+	TEST_ASSERT_EQUAL(sent, FAKE_RING, "one descriptor per packet until the ring is full");
+	TEST_ASSERT(vf_xstat(port, "tx_ring_full") > 0, "ring full counted");
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), before - FAKE_RING,
+			  "the ring holds exactly the packets it took");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(port), "stop");
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), before,
+			  "stop freed every packet the device never completed");
+	return TEST_SUCCESS;
+}
+
 static int
 test_virtio_frag_fake(void)
 {
@@ -286,6 +331,8 @@ test_virtio_frag_fake(void)
 		     i++)
 			usleep(10000);
 		ret = fake.nb_addr >= 2 ? test_bad_used_entries(port) : TEST_FAILED;
+		if (ret == TEST_SUCCESS)
+			ret = test_tx_limits(port, mp);
 		if (ret != TEST_SUCCESS)
 			vf_port_dump(port);
 		snprintf(args, sizeof(args), "vfrag%u", port);

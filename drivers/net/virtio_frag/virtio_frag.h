@@ -100,6 +100,7 @@ struct vfrag_q_stats {
 	uint64_t nombuf;       /* RX: header mbuf or fragment not available */
 	uint64_t bad_desc;     /* RX: malformed used entries dropped */
 	uint64_t ring_full;    /* TX: packets left to the caller */
+	uint64_t dropped;      /* TX: more segments than the ring holds, freed */
 	uint64_t kicks;
 	uint64_t multiseg;     /* RX: mergeable chains; TX: chained mbufs */
 	uint64_t drains;       /* RX: pages drained at teardown */

@@ -652,7 +652,7 @@ virtio_frag_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
 			continue;
 		st->opackets += vq->stats.packets;
 		st->obytes += vq->stats.bytes;
-		st->oerrors += vq->stats.errors;
+		st->oerrors += vq->stats.errors + vq->stats.dropped;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
 			st->q_opackets[i] = vq->stats.packets;
 			st->q_obytes[i] = vq->stats.bytes;
@@ -693,6 +693,7 @@ enum vfrag_xstat {
 	XS_TX_RING_FULL,
 	XS_TX_KICKS,
 	XS_TX_BAD_USED,
+	XS_TX_TOO_MANY_SEGS,
 	XS_POOL_PAGES_IN_USE,
 	XS_POOL_FRAGS_OUT,
 	XS_POOL_PAGE_SIZE,
@@ -716,6 +717,7 @@ static const char *const xstat_names[XS_NUM] = {
 	[XS_TX_RING_FULL] = "tx_ring_full",
 	[XS_TX_KICKS] = "tx_kicks",
 	[XS_TX_BAD_USED] = "tx_bad_used",
+	[XS_TX_TOO_MANY_SEGS] = "tx_dropped_too_many_segs",
 	[XS_POOL_PAGES_IN_USE] = "pool_pages_in_use",
 	[XS_POOL_FRAGS_OUT] = "pool_frags_out",
 	[XS_POOL_PAGE_SIZE] = "pool_page_size",
@@ -774,6 +776,7 @@ virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsign
 		v[XS_TX_RING_FULL] += vq->stats.ring_full;
 		v[XS_TX_KICKS] += vq->stats.kicks;
 		v[XS_TX_BAD_USED] += vq->stats.errors;
+		v[XS_TX_TOO_MANY_SEGS] += vq->stats.dropped;
 	}
 	if (hw->pool != NULL && pfrag_pool_info_get(hw->pool, &info) == 0) {
 		v[XS_POOL_PAGES_IN_USE] = info.pages_in_use;

@@ -428,11 +428,15 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			need = 1;
 		else
 			need = m->nb_segs + 1;
+		if (unlikely(need > vq->nb_desc)) {
+			/* More segments than the ring has descriptors: never fits. */
+			vq->stats.dropped++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		if (unlikely(need > vq->nb_free)) {
 			virtio_frag_tx_cleanup(vq);
 			if (need > vq->nb_free) {
-				if (unlikely(need > vq->nb_desc))
-					vq->stats.errors++;
 				vq->stats.ring_full += nb_pkts - nb_tx;
 				break;
 			}
