@@ -4,7 +4,8 @@
  * virtio_frag against the distro dpdk-testpmd net_vhost peer (interop-tests):
  * macswap round trips as vhost-user client and server, stop/start and
  * close/re-probe cycles with the pool back to zero, and a backend killed
- * mid-traffic. Each unit starts its own peer and always stops it.
+ * mid-traffic (we listen and a new backend connects, or we reconnect to a
+ * new listening backend). Each unit starts its own peer and always stops it.
  */
 
 #include <stdio.h>
@@ -324,7 +325,7 @@ vf_lsc_cb(uint16_t port __rte_unused, enum rte_eth_event_type type __rte_unused,
 }
 
 static int
-vf_kill_backend(void)
+vf_kill_backend(int server)
 {
 	struct rte_mbuf *pkts[32];
 	struct vf_rt_result r;
@@ -368,8 +369,14 @@ vf_kill_backend(void)
 	       "the rest stay with the caller)\n", sent, nb);
 	TEST_ASSERT(nb < RTE_DIM(pkts), "a TX ring nobody drains fills up");
 
-	/* A new backend connects to our socket: traffic resumes. */
-	ret = vf_peer_start(&ctx.peer, ctx.dir, ctx.sock, 1, "macswap");
+	if (server) {
+		/* A new backend connects to our socket: traffic resumes. */
+		ret = vf_peer_start(&ctx.peer, ctx.dir, ctx.sock, 1, "macswap");
+	} else {
+		/* A new backend listens again; our port reconnects by itself. */
+		unlink(ctx.sock);
+		ret = vf_peer_start(&ctx.peer, ctx.dir, ctx.sock, 0, "macswap");
+	}
 	TEST_ASSERT_SUCCESS(ret, "second peer start");
 	ret = vf_wait_link(ctx.port, 1, 20000);
 	if (ret != 0)
@@ -393,21 +400,36 @@ vf_kill_backend(void)
 }
 
 static int
-test_virtio_frag_interop_kill(void)
+test_kill(int server)
 {
 	int ret;
 
-	ret = vf_setup(1);
+	ret = vf_setup(server);
 	if (ret != TEST_SUCCESS)
 		return ret;
-	ret = vf_connect(1);
+	printf("vhost-user %s mode: backend killed, then a new one\n",
+	       server ? "server" : "client");
+	ret = vf_connect(server);
 	if (ret == TEST_SUCCESS)
-		ret = vf_kill_backend();
+		ret = vf_kill_backend(server);
 	vf_teardown();
 	return ret;
+}
+
+static int
+test_virtio_frag_interop_kill(void)
+{
+	return test_kill(1);
+}
+
+static int
+test_virtio_frag_interop_kill_client(void)
+{
+	return test_kill(0);
 }
 
 PFRAG_TEST_REGISTER(virtio_frag_interop_client_autotest, INTEROP, PFRAG_TEST_HUGE, test_virtio_frag_interop_client);
 PFRAG_TEST_REGISTER(virtio_frag_interop_server_autotest, INTEROP, PFRAG_TEST_HUGE, test_virtio_frag_interop_server);
 PFRAG_TEST_REGISTER(virtio_frag_interop_cycles_autotest, INTEROP, PFRAG_TEST_HUGE, test_virtio_frag_interop_cycles);
 PFRAG_TEST_REGISTER(virtio_frag_interop_kill_autotest, INTEROP, PFRAG_TEST_HUGE, test_virtio_frag_interop_kill);
+PFRAG_TEST_REGISTER(virtio_frag_interop_kill_client_autotest, INTEROP, PFRAG_TEST_HUGE, test_virtio_frag_interop_kill_client);
