@@ -212,8 +212,6 @@ uint16_t virtio_frag_tx_cleanup(struct virtio_frag_vq *vq);
 int virtio_frag_vq_reset(struct virtio_frag_vq *vq);
 /** Reclaim every posted fragment (RX) or pending mbuf (TX). */
 void virtio_frag_vq_reclaim(struct virtio_frag_vq *vq);
-/** Make an empty pfrag cache take the slow path on its next allocation. */
-void virtio_frag_cache_reset(struct pfrag_cache *cache);
 /** Data room of the next RX buffers. */
 uint32_t virtio_frag_rx_room(const struct virtio_frag_vq *vq);
 /** Fragment size for a data room: headroom + room + bridge tail, cache-aligned. */

@@ -276,7 +276,6 @@ vfrag_vq_alloc(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 			vq->rx_free_ids[vq->rx_nb_free] = vq->rx_nb_free;
 		if (pfrag_cache_init(&vq->cache, hw->pool) != 0)
 			goto fail;
-		virtio_frag_cache_reset(&vq->cache);
 		vq->cache_ready = 1;
 	}
 	return vq;

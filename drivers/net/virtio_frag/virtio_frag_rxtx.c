@@ -47,17 +47,6 @@ virtio_frag_rx_room(const struct virtio_frag_vq *vq)
 	return RTE_MIN(RTE_MAX(room, VFRAG_RX_BUF_MIN), VFRAG_RX_BUF_MAX);
 }
 
-/*
- * An empty cache must send its first allocation down the slow path; make
- * sure its offset says "page used up" whatever the pool left in it.
- */
-void
-virtio_frag_cache_reset(struct pfrag_cache *cache)
-{
-	if (cache->va == NULL)
-		cache->offset = cache->page_size;
-}
-
 static __rte_always_inline void
 vfrag_kick(struct virtio_frag_vq *vq)
 {
@@ -337,10 +326,8 @@ vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 	vq->rx_posted = 0;
 	vq->rx_posted_bytes = 0;
 	/* The cache's current page and unused bias go back too. */
-	if (vq->cache_ready) {
+	if (vq->cache_ready)
 		pfrag_cache_drain(&vq->cache);
-		virtio_frag_cache_reset(&vq->cache);
-	}
 }
 
 /* Give back the descriptors of finished TX chains and free their mbufs. */
