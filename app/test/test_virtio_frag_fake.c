@@ -279,6 +279,7 @@ test_tx_limits(uint16_t port, struct rte_mempool *mp)
 	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port, 0, &chain, 1), 1,
 			  "an impossible chain is consumed (dropped), not retried forever");
 	TEST_ASSERT_EQUAL(vf_xstat(port, "tx_dropped_too_many_segs"), 1, "drop counted");
+	TEST_ASSERT_EQUAL(vf_xstat(port, "tx_good_packets"), 0, "a dropped packet is not sent");
 	TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), before, "dropped chain freed");
 
 	for (i = 0; i < 4; i++) {

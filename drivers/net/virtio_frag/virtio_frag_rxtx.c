@@ -400,7 +400,7 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct virtio_frag_vq *vq = tx_queue;
 	struct vring_desc *desc = vq->vr.desc;
 	uint16_t avail_idx = vq->avail_idx;
-	uint16_t nb_tx, need, head, idx, last;
+	uint16_t nb_tx, need, head, idx, last, queued = 0;
 	struct rte_mbuf *m, *seg;
 	uint64_t bytes = 0;
 
@@ -453,7 +453,8 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				idx = desc[idx].next;
 			}
 			desc[last].flags = 0;
-			vq->stats.multiseg++;
+			if (m->nb_segs > 1)
+				vq->stats.multiseg++;
 		}
 		vq->free_head = desc[last].next;
 		vq->nb_free -= need;
@@ -461,14 +462,16 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		vq->tx_slots[head].ndesc = need;
 		vq->vr.avail->ring[avail_idx++ & vq->mask] = head;
 		bytes += m->pkt_len;
+		queued++;
 	}
-	if (nb_tx > 0) {
+	if (queued > 0) {
 		vq->avail_idx = avail_idx;
 		__atomic_store_n(&vq->vr.avail->idx, avail_idx, __ATOMIC_RELEASE);
 		vfrag_kick(vq);
-		vq->stats.packets += nb_tx;
+		vq->stats.packets += queued;
 		vq->stats.bytes += bytes;
 	}
+	/* Dropped packets were consumed too: the caller must not resend them. */
 	return nb_tx;
 }
 
