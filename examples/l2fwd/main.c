@@ -60,6 +60,8 @@ static int mac_updating = 1;
 static int json_output;
 static uint32_t page_size;  /* 0: the build default */
 static uint32_t nb_pages;   /* 0: sized from the mbuf count */
+static int plain_mbufs;     /* other drivers: rte_pktmbuf_pool_create(), the anchor */
+static unsigned int mbuf_cache; /* per-lcore mempool cache of the mbuf pool */
 
 static uint16_t dst_port[RTE_MAX_ETHPORTS];
 static struct rte_ether_addr port_mac[RTE_MAX_ETHPORTS];
@@ -115,7 +117,7 @@ usage(const char *prgname)
 	fprintf(stderr,
 		"usage: %s [EAL options] -- -p PORTMASK [-P] [-q NQ] [-T PERIOD]\n"
 		"       [--no-mac-updating | --mac-updating] [--portmap=\"(0,1)(2,3)\"]\n"
-		"       [--json] [--page-size BYTES] [--pages N]\n"
+		"       [--json] [--page-size BYTES] [--pages N] [--plain-mbufs]\n"
 		"  -p PORTMASK: hexadecimal bitmask of the ports to use\n"
 		"  -P: put the ports in promiscuous mode\n"
 		"  -q NQ: ports (RX queues) polled per lcore, 1..%d (default 1)\n"
@@ -127,7 +129,9 @@ usage(const char *prgname)
 		"  --portmap: explicit port pairs; unlisted ports are paired in order\n"
 		"  --json: print the final statistics as one JSON object on stdout\n"
 		"  --page-size BYTES: pfrag page size (power of two, default %u)\n"
-		"  --pages N: pages in the pfrag pool (default: sized from the mbuf count)\n",
+		"  --pages N: pages in the pfrag pool (default: sized from the mbuf count)\n"
+		"  --plain-mbufs: ports of other drivers get a plain rte_pktmbuf pool\n"
+		"    instead of the pfrag mbuf pool (to compare against)\n",
 		prgname, MAX_RX_PORT_PER_LCORE, MAX_TIMER_PERIOD,
 		(unsigned int)PFRAG_DEFAULT_PAGE_SIZE);
 }
@@ -181,6 +185,8 @@ enum {
 	OPT_JSON,
 	OPT_PAGE_SIZE,
 	OPT_PAGES,
+	OPT_PLAIN_MBUFS,
+	OPT_MBUF_CACHE,
 };
 
 static const struct option long_options[] = {
@@ -190,6 +196,8 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "page-size", required_argument, NULL, OPT_PAGE_SIZE },
 	{ "pages", required_argument, NULL, OPT_PAGES },
+	{ "plain-mbufs", no_argument, NULL, OPT_PLAIN_MBUFS },
+	{ "mbuf-cache", required_argument, NULL, OPT_MBUF_CACHE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -258,6 +266,16 @@ parse_args(int argc, char **argv)
 				return -1;
 			}
 			nb_pages = v;
+			break;
+		case OPT_PLAIN_MBUFS:
+			plain_mbufs = 1;
+			break;
+		case OPT_MBUF_CACHE:
+			if (parse_uint(optarg, 10, 0, RTE_MEMPOOL_CACHE_MAX_SIZE, &v) != 0) {
+				fprintf(stderr, "invalid mbuf cache size '%s'\n", optarg);
+				return -1;
+			}
+			mbuf_cache = v;
 			break;
 		default:
 			return -1;
@@ -549,7 +567,18 @@ create_pools(unsigned int nb_ports, unsigned int nb_ours)
 			frag_size);
 		return -1;
 	}
-	if (nb_ports > nb_ours) {
+	if (nb_ports > nb_ours && plain_mbufs) {
+		/* DPDK l2fwd's pool: the same mbufs, with a per-lcore cache. */
+		pktmbuf_pool = rte_pktmbuf_pool_create("l2fwd_mbuf", n, 256, 0,
+				RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+		if (pktmbuf_pool == NULL) {
+			fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
+			return -1;
+		}
+		printf("plain mbuf pool: %u mbufs of %u bytes\n", n,
+		       pktmbuf_pool->elt_size + pktmbuf_pool->header_size +
+		       pktmbuf_pool->trailer_size);
+	} else if (nb_ports > nb_ours) {
 		/*
 		 * Enough pages for every mbuf twice over: a page comes back only
 		 * when all its fragments did, so packets that linger (RX rings,
@@ -565,7 +594,7 @@ create_pools(unsigned int nb_ports, unsigned int nb_ours)
 				rte_strerror(rte_errno));
 			return -1;
 		}
-		pktmbuf_pool = pfrag_pktmbuf_pool_create("l2fwd_mbuf", n, 0, 0,
+		pktmbuf_pool = pfrag_pktmbuf_pool_create("l2fwd_mbuf", n, mbuf_cache, 0,
 							 RTE_MBUF_DEFAULT_BUF_SIZE, frag_pool);
 		if (pktmbuf_pool == NULL) {
 			fprintf(stderr, "pfrag mbuf pool: %s\n", rte_strerror(rte_errno));
@@ -659,7 +688,7 @@ port_init(uint16_t portid)
 	       " RX buffers from %s\n", portid, info.driver_name,
 	       RTE_ETHER_ADDR_BYTES(&port_mac[portid]), nb_rxd, nb_txd,
 	       port_is_pfrag_pmd[portid] ? "the PMD's pfrag caches" :
-	       "the pfrag mbuf pool");
+	       plain_mbufs ? "a plain mbuf pool" : "the pfrag mbuf pool");
 	return 0;
 }
 
@@ -942,7 +971,7 @@ stop:
 	 * Every fragment must be back now: the ports gave back what they held,
 	 * and the mbuf pool hands over the frees it still batches.
 	 */
-	if (pktmbuf_pool != NULL)
+	if (pfrag_mempool_is_pfrag(pktmbuf_pool))
 		pfrag_mempool_flush(pktmbuf_pool);
 	pfrag_pool_walk(pool_add, &after);
 	if (status == EXIT_SUCCESS)
@@ -954,8 +983,12 @@ stop:
 		status = EXIT_FAILURE;
 	}
 out:
-	if (pktmbuf_pool != NULL && pfrag_pktmbuf_pool_free(pktmbuf_pool) != 0)
-		status = EXIT_FAILURE;
+	if (pfrag_mempool_is_pfrag(pktmbuf_pool)) {
+		if (pfrag_pktmbuf_pool_free(pktmbuf_pool) != 0)
+			status = EXIT_FAILURE;
+	} else {
+		rte_mempool_free(pktmbuf_pool);
+	}
 	if (frag_pool != NULL && pfrag_pool_free(frag_pool) != 0)
 		status = EXIT_FAILURE;
 	rte_mempool_free(hdr_pool);
