@@ -152,8 +152,10 @@ if ! grep -q 'lcore 0: RX port' "$logs/l2fwd.log"; then
 	cat "$logs/l2fwd.log"
 	die "pfrag-l2fwd did not start forwarding"
 fi
-# The live statistics: everything but the final JSON line.
-tail -n +1 -f "$logs/l2fwd.log" | grep --line-buffered -v '^{' &
+# The live statistics: everything but the final JSON line and EAL's notes
+# about page sizes and telemetry sockets this demo does not use.
+tail -n +1 -f "$logs/l2fwd.log" |
+	grep --line-buffered -v -e '^{' -e '^EAL: No free .* hugepages' -e '^TELEMETRY: No legacy' &
 show_pid=$!
 
 # -- 5. traffic ------------------------------------------------------------------
