@@ -343,6 +343,7 @@ out_pool:
 static int
 test_free_batches(void)
 {
+	struct rte_mempool *other;
 	struct rte_mbuf *m[64];
 	unsigned int i;
 
@@ -358,7 +359,17 @@ test_free_batches(void)
 	TEST_ASSERT(pfrag_pool_frags_out(pool) < 32, "%" PRIu64 " fragments out after "
 		    "%zu frees: batches were not handed over", pfrag_pool_frags_out(pool),
 		    RTE_DIM(m));
-	return check_all_back();
+	TEST_ASSERT_SUCCESS(check_all_back(), "after the batches");
+
+	/* A plain rte_mempool_free() loses no batched free either. */
+	other = pfrag_pktmbuf_pool_create("t_mp_other", 64, 0, 0, DATA_ROOM, pool);
+	TEST_ASSERT_NOT_NULL(other, "second pool: %s", rte_strerror(rte_errno));
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(other, m, 4), "alloc");
+	for (i = 0; i < 4; i++)
+		rte_pktmbuf_free(m[i]);
+	rte_mempool_free(other);
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 0, "batched frees lost at free");
+	return TEST_SUCCESS;
 }
 
 /* With a mempool cache, mbufs rest in it with their fragments until the free. */

@@ -213,9 +213,29 @@ pfrag_mp_alloc(struct rte_mempool *mp)
 	return mp->pool_data == NULL ? -EINVAL : 0;
 }
 
+/* Give pfrag what waits in mempool caches and free batches: control path. */
+static int
+pfrag_mp_flush_all(struct rte_mempool *mp)
+{
+	struct pfrag_mp *pm = mp->pool_data;
+	unsigned int lcore;
+
+	/* Mbufs resting in lcore caches still hold fragments: give them back. */
+	if (mp->cache_size != 0)
+		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
+			rte_mempool_cache_flush(&mp->local_cache[lcore], mp);
+	for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
+		pfrag_mp_flush_lcore(pm, &pm->lcore[lcore]);
+	return 0;
+}
+
+/* Also reached by a plain rte_mempool_free(): nothing batched may be lost. */
 static void
 pfrag_mp_free(struct rte_mempool *mp)
 {
+	if (mp->pool_data == NULL)
+		return;
+	pfrag_mp_flush_all(mp);
 	rte_free(mp->pool_data);
 	mp->pool_data = NULL;
 }
@@ -263,19 +283,9 @@ pfrag_mempool_in_use(const struct rte_mempool *mp)
 int
 pfrag_mempool_flush(struct rte_mempool *mp)
 {
-	struct pfrag_mp *pm;
-	unsigned int lcore;
-
 	if (!pfrag_mempool_is_pfrag(mp) || mp->pool_data == NULL)
 		return -EINVAL;
-	pm = mp->pool_data;
-	/* Mbufs resting in lcore caches still hold fragments: give them back. */
-	if (mp->cache_size != 0)
-		for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
-			rte_mempool_cache_flush(&mp->local_cache[lcore], mp);
-	for (lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
-		pfrag_mp_flush_lcore(pm, &pm->lcore[lcore]);
-	return 0;
+	return pfrag_mp_flush_all(mp);
 }
 
 struct rte_mempool *
