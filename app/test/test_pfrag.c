@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -289,6 +290,14 @@ test_reuse_in_place(void)
 	return check_nothing_out();
 }
 
+static int
+cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * A drain drops exactly `count` references: fragments carved by a user-owned
  * cache (a driver queue) are given back in one operation per page.
@@ -317,6 +326,27 @@ test_drain(void)
 			  "drain dropped a different number of references");
 	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "out after the drain");
 	pfrag_free(frags[k - 1]);
+
+	/* A teardown's way: many fragments, sorted, one drain per page. */
+	for (i = 0; i < 100; i++) {
+		frags[i] = pfrag_cache_alloc(&cache, 1000, 64);
+		TEST_ASSERT_NOT_NULL(frags[i], "alloc %u", i);
+	}
+	qsort(frags, 100, sizeof(frags[0]), cmp_ptr);
+	{
+		struct pfrag_pool_info before, after;
+		unsigned int pages = 1, drains;
+
+		for (i = 1; i < 100; i++)
+			pages += pfrag_virt2page(frags[i]) != pfrag_virt2page(frags[i - 1]);
+		pfrag_pool_info_get(pool, &before);
+		drains = pfrag_drain_bulk(frags, 100);
+		pfrag_pool_info_get(pool, &after);
+		TEST_ASSERT_EQUAL(drains, pages, "one drain per page");
+		TEST_ASSERT(pages >= 3, "100 fragments of 1000 bytes span %u pages", pages);
+		TEST_ASSERT_EQUAL(after.stats.drained - before.stats.drained, 100, "drained");
+		TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 0, "out after the bulk drain");
+	}
 
 	/* Pool free refuses while a user cache is attached. */
 	TEST_ASSERT_EQUAL(pfrag_pool_free(pool), -EBUSY, "free with a cache attached");

@@ -599,6 +599,39 @@ pfrag_free_bulk(void **va, unsigned int n)
 		__pfrag_page_free(pool, page, count);
 }
 
+unsigned int
+pfrag_drain_bulk(void **va, unsigned int n)
+{
+	struct pfrag_page *page = NULL, *p;
+	unsigned int i, drains = 0;
+	uint32_t count = 0;
+
+	for (i = 0; i < n; i++) {
+		p = pfrag_virt2page(va[i]);
+		if (unlikely(p == NULL)) {
+			if (va[i] != NULL)
+				__pfrag_bad_free(va[i], "not in any pfrag pool");
+			continue;
+		}
+#if PFRAG_DEBUG
+		if (__pfrag_dbg_free(p, va[i]) != 0)
+			continue;
+#endif
+		if (p != page && count > 0) {
+			pfrag_page_drain(page, count);
+			drains++;
+			count = 0;
+		}
+		page = p;
+		count++;
+	}
+	if (count > 0) {
+		pfrag_page_drain(page, count);
+		drains++;
+	}
+	return drains;
+}
+
 void
 __pfrag_bad_free(const void *va, const char *why)
 {

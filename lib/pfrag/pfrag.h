@@ -392,6 +392,17 @@ pfrag_page_drain(struct pfrag_page *page, uint32_t count)
 	}
 }
 
+/**
+ * Drop the references of @p n fragments with one pfrag_page_drain() per run
+ * of fragments on the same page: a ring teardown sorts its posted fragments
+ * by address first, so that each page costs one atomic operation. Pointers
+ * that are not fragments are logged and counted, as with pfrag_free().
+ *
+ * @return the number of drains (atomic operations) it took.
+ */
+unsigned int
+pfrag_drain_bulk(void **va, unsigned int n);
+
 /** @internal Free with the page already known. */
 static __rte_always_inline void
 __pfrag_page_free(struct pfrag_pool *pool, struct pfrag_page *page, uint32_t count)
