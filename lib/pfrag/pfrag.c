@@ -877,9 +877,13 @@ pfrag_dbg_poison(struct pfrag_page *page)
 	dbg_bit(page, page->va, &word);
 	for (i = 0; i < words; i++)
 		set |= word[i];
-	if (set != 0)
-		PFRAG_LOG(ERR, "pool %s: page %u back in the pool with fragments marked out",
-			  page->pool->name, page->index);
+	if (set != 0) {
+		/* pfrag_page_drain() cannot say which fragments it dropped. */
+		PFRAG_LOG(ERR, "pool %s: page %u back in the pool with fragments marked "
+			  "out (a raw pfrag_page_drain? pfrag_drain_bulk() tells the debug "
+			  "checks which fragments went)", page->pool->name, page->index);
+		memset(word, 0, words * sizeof(*word));
+	}
 	memset(page->va, PFRAG_POISON, page->pool->page_size);
 }
 

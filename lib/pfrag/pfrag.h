@@ -363,6 +363,8 @@ pfrag_iova(const void *va)
  * Drop @p count references of @p page in one atomic operation
  * [__page_frag_cache_drain]; the page goes back to its pool when none remain.
  * This is how a driver's ring teardown returns many posted fragments at once.
+ * Debug-checks builds cannot tell which fragments went: prefer
+ * pfrag_drain_bulk(), which drains the same way and tells them.
  */
 static inline void
 pfrag_page_drain(struct pfrag_page *page, uint32_t count)
