@@ -103,6 +103,30 @@ test_server_waits(void)
 	return TEST_SUCCESS;
 }
 
+/* pool=<name>: the port uses an application's pool and leaves it alone at close. */
+static int
+test_shared_pool(void)
+{
+	struct pfrag_pool *pool;
+	char args[320], sock[128];
+	uint16_t port;
+	int64_t ps;
+
+	pool = pfrag_pool_create("vf_shared", SOCKET_ID_ANY, 16384, 64, 0);
+	TEST_ASSERT_NOT_NULL(pool, "shared pool");
+	snprintf(sock, sizeof(sock), "%s/shared.sock", dir);
+	snprintf(args, sizeof(args), "path=%s,server=1,pool=vf_shared", sock);
+	TEST_ASSERT_SUCCESS(rte_vdev_init(VF_NAME, args), "probe with pool=");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(VF_NAME, &port), "port");
+	ps = vf_xstat(port, "pool_page_size");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(port), "close");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit(VF_NAME), "uninit");
+	TEST_ASSERT_EQUAL(ps, 16384, "the port reports the shared pool");
+	TEST_ASSERT(pfrag_pool_lookup("vf_shared") == pool, "close left the shared pool");
+	TEST_ASSERT_SUCCESS(pfrag_pool_free(pool), "shared pool free");
+	return TEST_SUCCESS;
+}
+
 static int
 suite_setup(void)
 {
@@ -123,6 +147,7 @@ static const struct unit_test_suite virtio_frag_suite = {
 		TEST_CASE(test_bad_devargs),
 		TEST_CASE(test_client_no_backend),
 		TEST_CASE(test_server_waits),
+		TEST_CASE(test_shared_pool),
 		TEST_CASES_END(),
 	},
 };
