@@ -61,7 +61,9 @@ static int json_output;
 static uint32_t page_size;  /* 0: the build default */
 static uint32_t nb_pages;   /* 0: sized from the mbuf count */
 static int plain_mbufs;     /* other drivers: rte_pktmbuf_pool_create(), the anchor */
-static unsigned int mbuf_cache; /* per-lcore mempool cache of the mbuf pool */
+#define MBUF_CACHE_DEFAULT 256
+/* Per-lcore mempool cache of the mbuf pool: hot mbufs come back at once. */
+static unsigned int mbuf_cache = MBUF_CACHE_DEFAULT;
 
 static uint16_t dst_port[RTE_MAX_ETHPORTS];
 static struct rte_ether_addr port_mac[RTE_MAX_ETHPORTS];
@@ -117,7 +119,8 @@ usage(const char *prgname)
 	fprintf(stderr,
 		"usage: %s [EAL options] -- -p PORTMASK [-P] [-q NQ] [-T PERIOD]\n"
 		"       [--no-mac-updating | --mac-updating] [--portmap=\"(0,1)(2,3)\"]\n"
-		"       [--json] [--page-size BYTES] [--pages N] [--plain-mbufs]\n"
+		"       [--json] [--page-size BYTES] [--pages N] [--mbuf-cache N]\n"
+		"       [--plain-mbufs]\n"
 		"  -p PORTMASK: hexadecimal bitmask of the ports to use\n"
 		"  -P: put the ports in promiscuous mode\n"
 		"  -q NQ: ports (RX queues) polled per lcore, 1..%d (default 1)\n"
@@ -130,10 +133,12 @@ usage(const char *prgname)
 		"  --json: print the final statistics as one JSON object on stdout\n"
 		"  --page-size BYTES: pfrag page size (power of two, default %u)\n"
 		"  --pages N: pages in the pfrag pool (default: sized from the mbuf count)\n"
+		"  --mbuf-cache N: per-lcore cache of the pfrag mbuf pool, 0 to let pfrag\n"
+		"    recycle every mbuf (default %u)\n"
 		"  --plain-mbufs: ports of other drivers get a plain rte_pktmbuf pool\n"
 		"    instead of the pfrag mbuf pool (to compare against)\n",
 		prgname, MAX_RX_PORT_PER_LCORE, MAX_TIMER_PERIOD,
-		(unsigned int)PFRAG_DEFAULT_PAGE_SIZE);
+		(unsigned int)PFRAG_DEFAULT_PAGE_SIZE, MBUF_CACHE_DEFAULT);
 }
 
 /* Parse an unsigned number of @p base in [min, max]; -1 when it is not one. */
@@ -202,7 +207,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* 0 when the options are good, -1 otherwise (the caller prints the usage). */
+/* 0 when the options are good, 1 for help, -1 otherwise (the caller prints the usage). */
 static int
 parse_args(int argc, char **argv)
 {
@@ -277,6 +282,8 @@ parse_args(int argc, char **argv)
 			}
 			mbuf_cache = v;
 			break;
+		case 'h':
+			return 1;
 		default:
 			return -1;
 		}
@@ -549,8 +556,10 @@ l2fwd_main_loop(__rte_unused void *arg)
 static unsigned int
 nb_mbufs_needed(unsigned int nb_ports)
 {
+	unsigned int cache = RTE_MAX(mbuf_cache, (unsigned int)MBUF_CACHE_DEFAULT);
+	/* A mempool cache may hold up to 1.5 times its size. */
 	unsigned int n = nb_ports * (RX_DESC_DEFAULT + TX_DESC_DEFAULT + 2 * MAX_PKT_BURST) +
-		rte_lcore_count() * MAX_PKT_BURST;
+		rte_lcore_count() * (MAX_PKT_BURST + cache * 3 / 2);
 
 	return RTE_MAX(n, NB_MBUF_MIN);
 }
@@ -569,7 +578,7 @@ create_pools(unsigned int nb_ports, unsigned int nb_ours)
 	}
 	if (nb_ports > nb_ours && plain_mbufs) {
 		/* DPDK l2fwd's pool: the same mbufs, with a per-lcore cache. */
-		pktmbuf_pool = rte_pktmbuf_pool_create("l2fwd_mbuf", n, 256, 0,
+		pktmbuf_pool = rte_pktmbuf_pool_create("l2fwd_mbuf", n, MBUF_CACHE_DEFAULT, 0,
 				RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 		if (pktmbuf_pool == NULL) {
 			fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
@@ -863,10 +872,11 @@ main(int argc, char **argv)
 	signal(SIGINT, signal_handler);
 	signal(SIGTERM, signal_handler);
 
-	if (parse_args(argc, argv) != 0) {
+	ret = parse_args(argc, argv);
+	if (ret != 0) {
 		usage(argv[0]);
 		rte_eal_cleanup();
-		return EXIT_USAGE;
+		return ret > 0 ? EXIT_SUCCESS : EXIT_USAGE;
 	}
 	if (rte_eth_dev_count_avail() == 0) {
 		fprintf(stderr, "no Ethernet ports: give some with --vdev or -a\n");

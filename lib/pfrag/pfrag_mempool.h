@@ -34,9 +34,14 @@
  * Frees: each lcore collects the fragments of the mbufs it frees and gives
  * them to pfrag 32 at a time (bursts of 32 or more at once), so that
  * consecutive fragments of one page cost one atomic operation together;
- * pfrag_mempool_flush() hands over what waits. With a mempool cache
- * (cache_size > 0) freed mbufs also rest in the per-lcore caches with their
- * fragments; with none (the recommended 0), pfrag does all the recycling.
+ * pfrag_mempool_flush() hands over what waits.
+ *
+ * Mempool cache: with none (cache_size 0) pfrag recycles every mbuf, and a
+ * new mbuf is carved from memory not touched lately; with one (256, as
+ * DPDK's examples use) the mbufs an lcore just freed come back hot and pfrag
+ * backs the cache. pfrag_mempool_perf_autotest measures both against a
+ * plain rte_pktmbuf pool: here about 2.3x its time per mbuf without a cache,
+ * the same time with one.
  */
 
 #include <stdint.h>
@@ -76,7 +81,7 @@ pfrag_pktmbuf_frag_size(uint16_t priv_size, uint16_t data_room_size)
  *   Most mbufs out at once (allocated and not freed, in caches included);
  *   a dequeue beyond fails as with any mempool.
  * @param cache_size
- *   Per-lcore mempool cache, 0 (recommended) to let pfrag do all recycling.
+ *   Per-lcore mempool cache (see above), 0 to let pfrag recycle every mbuf.
  * @param priv_size
  *   Application private bytes after each mbuf header, multiple of
  *   RTE_MBUF_PRIV_ALIGN.
