@@ -189,7 +189,8 @@ peer = {}
 for m in re.finditer(r'NIC statistics for port (\d+)\s+#+\s+RX-packets:\s+(\d+)\s+'
                      r'RX-missed:\s+(\d+).*?TX-packets:\s+(\d+)', log, re.S):
     peer[int(m.group(1))] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
-drops = [int(x) for x in re.findall(r'TX-dropped:\s+(\d+)', log)]
+acc = re.search(r'Accumulated forward statistics.*?TX-dropped:\s+(\d+)', log, re.S)
+drops = int(acc.group(1)) if acc else None
 ports = {p['port']: p for p in res['ports']}
 secs, tot, pool = res['duration_s'], res['total'], res['run_pool']
 name = {'virtio_frag': 'net_virtio_frag_user (our PMD)',
@@ -213,8 +214,8 @@ print(' drops          pfrag-l2fwd TX %d, RX no-buffer %d, RX missed %d;'
 if peer:
     print(' peer counters  ' + ', '.join('port %d rx %d tx %d' % (p, v[0], v[2])
                                          for p, v in sorted(peer.items())))
-    if drops:
-        print('                peer TX drops %d (its stop summary)' % sum(drops))
+    if drops is not None:
+        print('                peer TX drops %d (its stop summary)' % drops)
 print(' pfrag pools    %d pages in use (%.1f MiB), %d fragments in flight'
       % (pool['pages_in_use'], pool['pinned_bytes'] / 2**20, pool['frags_in_flight']))
 print('                %.0f bytes pinned per packet in flight, reuse-in-place %.1f%%,'
