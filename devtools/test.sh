@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The README's test command: set up the machine, build, run every suite that
 # can run here (fast, stress, interop, vm; perf with --perf), then run the
-# fast suite again in a sanitizer build (ASan + UBSan). Ends with one line
+# fast and interop suites again in a sanitizer build (ASan + UBSan) with the
+# pool's debug checks on. Ends with one line
 # "N passed, N failed, N skipped"; exits non-zero when anything failed.
 #
 # Options: --perf        also run the perf suite (benchmarks, minutes)
@@ -73,7 +74,7 @@ else
 fi
 if [ $asan -eq 1 ] && [ $failed_build -eq 0 ]; then
 	if build build-asan -Dsanitizers=true -Ddebug_checks=true -Dbuildtype=debugoptimized; then
-		ASAN_OPTIONS=detect_leaks=0 run build-asan asan+debug fast-tests
+		ASAN_OPTIONS=detect_leaks=0 run build-asan asan+debug fast-tests interop-tests
 	else
 		echo "test.sh: sanitizer build failed"
 		failed_build=$((failed_build + 1))

@@ -278,8 +278,7 @@ vfrag_page_cmp(const void *a, const void *b)
 static void
 vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 {
-	struct pfrag_page *page, *cur = NULL;
-	uint32_t count = 0, n = 0, drained = 0, i;
+	uint32_t n = 0, i;
 	void **frags;
 
 	vfrag_rx_drop_partial(vq);
@@ -296,28 +295,10 @@ vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 		vq->rx_slots[i].frag = NULL;
 	}
 	if (frags != NULL) {
+		/* Sorted, each page's fragments are neighbours: one drain a page. */
 		qsort(frags, n, sizeof(*frags), vfrag_page_cmp);
-		for (i = 0; i < n; i++) {
-			page = pfrag_pool_virt2page(vq->hw->pool, frags[i]);
-#if PFRAG_DEBUG
-			/* Debug pools track every fragment: each must be live. */
-			if (__pfrag_dbg_free(page, frags[i]) != 0)
-				continue;
-#endif
-			if (page != cur && cur != NULL) {
-				pfrag_page_drain(cur, count);
-				vq->stats.drains++;
-				count = 0;
-			}
-			cur = page;
-			count++;
-			drained++;
-		}
-		if (cur != NULL) {
-			pfrag_page_drain(cur, count);
-			vq->stats.drains++;
-		}
-		vq->stats.drained_frags += drained;
+		vq->stats.drains += pfrag_drain_bulk(frags, n);
+		vq->stats.drained_frags += n;
 		free(frags);
 	}
 	vq->rx_nb_free = 0;
