@@ -111,7 +111,6 @@ static struct rte_mempool *hdr_pool;   /* header mbufs for our PMD */
 
 static uint64_t start_tsc;
 static uint64_t drained_at_exit; /* received after the workers stopped, freed */
-static uint32_t hdr_min_rx_bufsize; /* largest min_rx_bufsize of our PMD's ports */
 
 static void
 usage(const char *prgname)
@@ -613,13 +612,8 @@ create_pools(unsigned int nb_ports, unsigned int nb_ours)
 		       " (%u per page)\n", pages, psz, n, frag_size, per_page);
 	}
 	if (nb_ours > 0) {
-		/*
-		 * Header mbufs: the PMD attaches its fragments to them. The data
-		 * room is never used, but rte_eth_rx_queue_setup() wants one of
-		 * at least headroom + the driver's minimum RX buffer.
-		 */
-		hdr_pool = rte_pktmbuf_pool_create("l2fwd_hdr", n, 256, 0,
-				RTE_PKTMBUF_HEADROOM + hdr_min_rx_bufsize, rte_socket_id());
+		/* Header mbufs: the PMD attaches its fragments to them. */
+		hdr_pool = pfrag_mbuf_hdr_pool_create("l2fwd_hdr", n, rte_socket_id());
 		if (hdr_pool == NULL) {
 			fprintf(stderr, "header mbuf pool: %s\n", rte_strerror(rte_errno));
 			return -1;
@@ -914,7 +908,6 @@ main(int argc, char **argv)
 		    strncmp(info.driver_name, PFRAG_PMD_PREFIX,
 			    strlen(PFRAG_PMD_PREFIX)) == 0) {
 			port_is_pfrag_pmd[portid] = 1;
-			hdr_min_rx_bufsize = RTE_MAX(hdr_min_rx_bufsize, info.min_rx_bufsize);
 			nb_ours++;
 		}
 		nb_ports++;

@@ -15,6 +15,11 @@ pfrag_mbuf_free_cb(void *addr, void *opaque __rte_unused)
 struct rte_mempool *
 pfrag_mbuf_hdr_pool_create(const char *name, unsigned int n, int socket_id)
 {
-	/* Headers carry no data room: the data lives in fragments. */
-	return rte_pktmbuf_pool_create(name, n, RTE_MIN(256u, n / 2), 0, 0, socket_id);
+	/*
+	 * The data lives in fragments; the header's own data room is only the
+	 * headroom, the least rte_eth_rx_queue_setup() accepts from a driver
+	 * whose min_rx_bufsize is 0.
+	 */
+	return rte_pktmbuf_pool_create(name, n, RTE_MIN(256u, n / 2), 0,
+				       RTE_PKTMBUF_HEADROOM, socket_id);
 }

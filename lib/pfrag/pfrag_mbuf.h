@@ -111,8 +111,9 @@ pfrag_mbuf_is_frag(const struct rte_mbuf *m)
 }
 
 /**
- * Create a mempool of data-less header mbufs for the bridge, with a per-lcore
- * cache. NULL with rte_errno set on failure.
+ * Create a mempool of header mbufs for the bridge (data room: just
+ * RTE_PKTMBUF_HEADROOM, so that rte_eth_rx_queue_setup() of a fragment-posting
+ * driver accepts it), with a per-lcore cache. NULL with rte_errno set.
  */
 struct rte_mempool *
 pfrag_mbuf_hdr_pool_create(const char *name, unsigned int n, int socket_id);

@@ -410,7 +410,8 @@ virtio_frag_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_rx_queues = max;
 	info->max_tx_queues = max;
 	info->max_mac_addrs = 1;
-	info->min_rx_bufsize = 64;
+	/* RX data lands in fragments: the mempool only gives header mbufs. */
+	info->min_rx_bufsize = 0;
 	info->max_rx_pktlen = VFRAG_MAX_RX_PKTLEN;
 	info->min_mtu = RTE_ETHER_MIN_MTU;
 	info->max_mtu = VFRAG_MAX_MTU;
