@@ -8,7 +8,8 @@
  * buffer counts, broken mergeable chains, an index that jumps past the
  * ring. Each must be counted in rx_bad_desc and dropped, good packets must
  * still come through, and stopping the port must leave no fragment out.
- * The same device never completes TX: ring full and oversized chains.
+ * The same device never completes TX: ring full and oversized chains; then,
+ * in order, it completes a batch of chains with one used entry.
  * Backend and port share the process, so ring addresses are plain pointers.
  */
 
@@ -93,7 +94,8 @@ fake_thread(void *arg __rte_unused)
 		uint32_t index, flags;
 		uint64_t desc, used, avail, log;
 	} a;
-	uint64_t feat = (1ULL << VFRAG_F_VERSION_1) | (1ULL << VFRAG_NET_F_MRG_RXBUF);
+	uint64_t feat = (1ULL << VFRAG_F_VERSION_1) | (1ULL << VFRAG_NET_F_MRG_RXBUF) |
+		(1ULL << VFRAG_F_IN_ORDER);
 	uint32_t idx;
 
 	fake.connfd = accept(fake.listenfd, NULL, NULL);
@@ -300,6 +302,65 @@ test_tx_limits(uint16_t port, struct rte_mempool *mp)
 	return TEST_SUCCESS;
 }
 
+/*
+ * In order (the fake device offers VIRTIO_F_IN_ORDER): chains take
+ * consecutive descriptors, and one used entry for the last chain of a batch
+ * completes every chain before it, as the spec lets a device do.
+ */
+static int
+test_tx_inorder(uint16_t port, struct rte_mempool *mp)
+{
+	const uint16_t mask = FAKE_RING - 1;
+	unsigned int before, i;
+	struct rte_mbuf *pkts[9], *m;
+	uint16_t head, next = 0, last_head = 0, k;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_start(port), "restart");
+	before = rte_mempool_avail_count(mp);
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, pkts, RTE_DIM(pkts)), "mbufs");
+	for (i = 0; i < RTE_DIM(pkts); i++)
+		rte_pktmbuf_append(pkts[i], 60);
+	/* The last packet is a chain of three segments: four descriptors. */
+	for (i = 0; i < 2; i++) {
+		m = rte_pktmbuf_alloc(mp);
+		TEST_ASSERT_NOT_NULL(m, "segment");
+		rte_pktmbuf_append(m, 100);
+		TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(pkts[8], m), "chain");
+	}
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port, 0, pkts, RTE_DIM(pkts)), RTE_DIM(pkts),
+			  "burst");
+	TEST_ASSERT_EQUAL(__atomic_load_n(&fake.avail[1]->idx, __ATOMIC_ACQUIRE),
+			  RTE_DIM(pkts), "chains made available");
+	for (i = 0; i < RTE_DIM(pkts); i++) {
+		head = fake.avail[1]->ring[i & mask];
+		TEST_ASSERT_EQUAL(head, next, "chain %u does not start after chain %u", i,
+				  i - 1);
+		for (k = head; fake.desc[1][k].flags & VRING_DESC_F_NEXT;
+		     k = fake.desc[1][k].next)
+			TEST_ASSERT_EQUAL(fake.desc[1][k].next, (k + 1) & mask,
+					  "chain %u: descriptors not consecutive", i);
+		next = (k + 1) & mask;
+		last_head = head;
+	}
+	TEST_ASSERT_EQUAL(next, RTE_DIM(pkts) - 1 + 4, "descriptors used");
+
+	/* One used entry, for the last chain: all nine are done. */
+	fake.used[1]->ring[0].id = last_head;
+	fake.used[1]->ring[0].len = 0;
+	__atomic_store_n(&fake.used[1]->idx, 1, __ATOMIC_RELEASE);
+	TEST_ASSERT_EQUAL(rte_eth_tx_done_cleanup(port, 0, 0), RTE_DIM(pkts),
+			  "one used entry completes the whole batch");
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), before, "every mbuf freed once");
+
+	/* A used id that was never posted is counted, not followed. */
+	fake.used[1]->ring[1].id = 5;
+	__atomic_store_n(&fake.used[1]->idx, 2, __ATOMIC_RELEASE);
+	TEST_ASSERT_EQUAL(rte_eth_tx_done_cleanup(port, 0, 0), 0, "bogus completion");
+	TEST_ASSERT_EQUAL(vf_xstat(port, "tx_bad_used"), 1, "bogus completion counted");
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), before, "nothing freed twice");
+	return TEST_SUCCESS;
+}
+
 static int
 test_virtio_frag_fake(void)
 {
@@ -334,6 +395,8 @@ test_virtio_frag_fake(void)
 		ret = fake.nb_addr >= 2 ? test_bad_used_entries(port) : TEST_FAILED;
 		if (ret == TEST_SUCCESS)
 			ret = test_tx_limits(port, mp);
+		if (ret == TEST_SUCCESS)
+			ret = test_tx_inorder(port, mp);
 		if (ret != TEST_SUCCESS)
 			vf_port_dump(port);
 		snprintf(args, sizeof(args), "vfrag%u", port);

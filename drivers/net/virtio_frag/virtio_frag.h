@@ -137,9 +137,15 @@ struct virtio_frag_vq {
 	int kickfd;             /* transport: eventfd written to notify */
 	int callfd;
 	struct vfrag_q_stats stats;
-	/* TX: free descriptor list through desc.next, mbuf per chain head. */
+	/*
+	 * TX: free descriptors through desc.next (a circle at reset), mbuf
+	 * per chain head. In order, chains go back oldest first from tx_done,
+	 * so the circle is never re-linked and chains stay consecutive.
+	 */
 	uint16_t free_head;
 	uint16_t nb_free;
+	uint16_t tx_done;
+	uint8_t in_order;
 	struct vfrag_tx_slot *tx_slots;
 	struct virtio_net_hdr_mrg *tx_hdrs;   /* one zeroed header per slot */
 	/* RX: fragment and posted length per descriptor, free slot stack. */
@@ -165,6 +171,7 @@ struct virtio_frag_args {
 	uint16_t queue_size;
 	uint16_t queues;
 	int mrg_rxbuf;
+	int in_order;
 	uint32_t rx_buf_size;
 	uint32_t page_size;
 	uint32_t pool_pages;

@@ -26,6 +26,7 @@
 #define VFRAG_ARG_QUEUE_SIZE   "queue_size"
 #define VFRAG_ARG_QUEUES       "queues"
 #define VFRAG_ARG_MRG_RXBUF    "mrg_rxbuf"
+#define VFRAG_ARG_IN_ORDER     "in_order"
 #define VFRAG_ARG_RX_BUF_SIZE  "rx_buf_size"
 #define VFRAG_ARG_PAGE_SIZE    "page_size"
 #define VFRAG_ARG_POOL_PAGES   "pool_pages"
@@ -38,6 +39,7 @@ static const char *const valid_args[] = {
 	VFRAG_ARG_QUEUE_SIZE,
 	VFRAG_ARG_QUEUES,
 	VFRAG_ARG_MRG_RXBUF,
+	VFRAG_ARG_IN_ORDER,
 	VFRAG_ARG_RX_BUF_SIZE,
 	VFRAG_ARG_PAGE_SIZE,
 	VFRAG_ARG_POOL_PAGES,
@@ -128,6 +130,7 @@ virtio_frag_parse_args(const char *params, struct virtio_frag_args *args)
 	args->queue_size = VFRAG_DEFAULT_RING_SIZE;
 	args->queues = 1;
 	args->mrg_rxbuf = 1;
+	args->in_order = 1;
 	if (params == NULL || *params == '\0') {
 		VFRAG_LOG(ERR, "missing devarg path=<vhost-user socket>");
 		return -EINVAL;
@@ -135,7 +138,7 @@ virtio_frag_parse_args(const char *params, struct virtio_frag_args *args)
 	kv = rte_kvargs_parse(params, valid_args);
 	if (kv == NULL) {
 		VFRAG_LOG(ERR, "bad devargs '%s': keys are path, server, queue_size, queues, "
-			  "mrg_rxbuf, rx_buf_size, page_size, pool_pages, pool, mac", params);
+			  "mrg_rxbuf, in_order, rx_buf_size, page_size, pool_pages, pool, mac", params);
 		return -EINVAL;
 	}
 	if (rte_kvargs_count(kv, VFRAG_ARG_PATH) != 1) {
@@ -167,6 +170,10 @@ virtio_frag_parse_args(const char *params, struct virtio_frag_args *args)
 	if (get_uint(kv, VFRAG_ARG_MRG_RXBUF, 0, 1, &v) < 0)
 		goto out;
 	args->mrg_rxbuf = (int)v;
+	v = args->in_order;
+	if (get_uint(kv, VFRAG_ARG_IN_ORDER, 0, 1, &v) < 0)
+		goto out;
+	args->in_order = (int)v;
 	v = 0;
 	if (get_uint(kv, VFRAG_ARG_RX_BUF_SIZE, 0, VFRAG_MAX_RX_PKTLEN, &v) < 0)
 		goto out;
@@ -481,6 +488,9 @@ virtio_frag_start(struct rte_eth_dev *dev)
 		VFRAG_BIT(VFRAG_NET_F_STATUS);
 	if (hw->args.mrg_rxbuf)
 		want |= VFRAG_BIT(VFRAG_NET_F_MRG_RXBUF);
+	/* In order: TX completion needs no free list, the device reads ahead. */
+	if (hw->args.in_order)
+		want |= VFRAG_BIT(VFRAG_F_IN_ORDER);
 	if (RTE_MAX(hw->nb_rx_queues, hw->nb_tx_queues) > 1)
 		want |= VFRAG_BIT(VFRAG_NET_F_MQ);
 	if (!(dev_features & VFRAG_BIT(VFRAG_F_VERSION_1))) {
@@ -493,6 +503,8 @@ virtio_frag_start(struct rte_eth_dev *dev)
 			  "posting full-frame buffers", dev->data->port_id);
 	hw->features = dev_features & want;
 	hw->guest_features = want;
+	VFRAG_LOG(INFO, "port %u: device features 0x%" PRIx64 ", negotiated 0x%" PRIx64,
+		  dev->data->port_id, dev_features, hw->features);
 	hw->ops->set_features(hw, hw->features);
 	status |= VFRAG_STATUS_FEATURES_OK;
 	hw->ops->set_status(hw, status);
@@ -950,6 +962,7 @@ RTE_PMD_REGISTER_PARAM_STRING(net_virtio_frag_user,
 	"queue_size=<64..4096, power of 2> "
 	"queues=<1..8> "
 	"mrg_rxbuf=<0|1> "
+	"in_order=<0|1> "
 	"rx_buf_size=<0 (adaptive)|64..9728> "
 	"page_size=<bytes, power of 2> "
 	"pool_pages=<int> "

@@ -30,6 +30,7 @@
 #define VFRAG_F_ANY_LAYOUT          27
 #define VFRAG_F_PROTOCOL_FEATURES   30  /* vhost-user: protocol features offered */
 #define VFRAG_F_VERSION_1           32
+#define VFRAG_F_IN_ORDER            35  /* buffers are used in the order made available */
 
 #define VFRAG_BIT(b) (1ULL << (b))
 

@@ -311,6 +311,52 @@ vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 		pfrag_cache_drain(&vq->cache);
 }
 
+/*
+ * In order, chains finish in the order they were posted: a used entry for a
+ * chain means every older chain is done too (a device may write only the
+ * last entry of a batch). They go back oldest first, and their descriptors
+ * stay linked in the reset circle, so no next pointer is written.
+ */
+static uint16_t
+vfrag_tx_cleanup_inorder(struct virtio_frag_vq *vq, uint16_t nb_used)
+{
+	struct vring_used *used = vq->vr.used;
+	struct rte_mbuf *done[VFRAG_MAX_BURST];
+	uint16_t nb_done = 0, freed = 0, head;
+	struct vfrag_tx_slot *slot;
+	uint32_t eid;
+
+	while (nb_used-- > 0) {
+		eid = used->ring[vq->used_cons & vq->mask].id;
+		vq->used_cons++;
+		if (unlikely(eid >= vq->nb_desc || vq->tx_slots[eid].m == NULL)) {
+			vq->stats.errors++;
+			continue;
+		}
+		do {
+			head = vq->tx_done;
+			slot = &vq->tx_slots[head];
+			if (unlikely(slot->m == NULL)) {
+				/* Not posted: our books and the ring disagree. */
+				vq->stats.errors++;
+				break;
+			}
+			vq->tx_done = (head + slot->ndesc) & vq->mask;
+			vq->nb_free += slot->ndesc;
+			done[nb_done++] = slot->m;
+			slot->m = NULL;
+			freed++;
+			if (nb_done == VFRAG_MAX_BURST) {
+				rte_pktmbuf_free_bulk(done, nb_done);
+				nb_done = 0;
+			}
+		} while (head != eid);
+	}
+	if (nb_done > 0)
+		rte_pktmbuf_free_bulk(done, nb_done);
+	return freed;
+}
+
 /* Give back the descriptors of finished TX chains and free their mbufs. */
 uint16_t
 virtio_frag_tx_cleanup(struct virtio_frag_vq *vq)
@@ -324,6 +370,8 @@ virtio_frag_tx_cleanup(struct virtio_frag_vq *vq)
 		vq->stats.errors++;
 		return 0;
 	}
+	if (vq->in_order)
+		return vfrag_tx_cleanup_inorder(vq, nb_used);
 	while (nb_used-- > 0) {
 		uint32_t eid = used->ring[vq->used_cons & vq->mask].id;
 
@@ -493,10 +541,13 @@ virtio_frag_vq_reset(struct virtio_frag_vq *vq)
 	vq->avail_idx = 0;
 	vq->used_cons = 0;
 	if (vq->is_tx) {
+		/* A circle: in order, chains are taken from it consecutively. */
 		for (i = 0; i < vq->nb_desc; i++)
-			vq->vr.desc[i].next = i + 1;
+			vq->vr.desc[i].next = (i + 1) & vq->mask;
 		vq->free_head = 0;
 		vq->nb_free = vq->nb_desc;
+		vq->tx_done = 0;
+		vq->in_order = vfrag_with_feature(vq->hw, VFRAG_F_IN_ORDER);
 		return 0;
 	}
 	vfrag_rx_refill(vq);
