@@ -110,9 +110,9 @@ list_units(void)
 {
 	const struct pfrag_test_unit *u;
 
-	printf("%-32s %-14s %s\n", "unit", "suite", "needs");
+	printf("%-42s %-14s %s\n", "unit", "suite", "needs");
 	for (u = units; u != NULL; u = u->next)
-		printf("%-32s %-14s %s\n", u->name, suite_names[u->suite],
+		printf("%-42s %-14s %s\n", u->name, suite_names[u->suite],
 		       u->flags & PFRAG_TEST_NOHUGE ? "runs without hugepages" :
 		       "hugepages");
 	printf("\nrun one: pfrag-test <unit> [EAL arguments]\n");
