@@ -9,6 +9,7 @@
  */
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -560,76 +561,71 @@ pfrag_alloc_bulk(struct pfrag_pool *pool, uint32_t size, uint32_t align, void **
 	return ret;
 }
 
-void
-pfrag_free_bulk(void **va, unsigned int n)
+static __rte_always_inline void
+put_run(struct pfrag_page *page, uint32_t count, const bool drain)
+{
+	if (drain)
+		pfrag_page_drain(page, count);
+	else
+		__pfrag_page_free(page->pool, page, count);
+}
+
+/*
+ * Walk @p va in runs of fragments on one page and drop each run's
+ * references with one atomic operation, as frees or as drains. Constant
+ * @p drain: each caller gets its own copy. Returns the number of runs.
+ */
+static __rte_always_inline unsigned int
+put_page_runs(void **va, unsigned int n, const bool drain)
 {
 	struct pfrag_page *page = NULL, *p;
-	struct pfrag_pool *pool = NULL;
+	unsigned int i, runs = 0;
 	uint32_t count = 0;
-	unsigned int i;
 
 	for (i = 0; i < n; i++) {
 		/* Still on the same page: no pool lookup. */
 		if (page != NULL &&
-		    (uintptr_t)va[i] - (uintptr_t)page->va < pool->page_size) {
+		    (uintptr_t)va[i] - (uintptr_t)page->va < page->pool->page_size) {
 			p = page;
 		} else {
-			struct pfrag_pool *owner = pfrag_virt2pool(va[i]);
-
-			if (unlikely(owner == NULL)) {
-				__pfrag_bad_free(va[i], "not in any pfrag pool");
+			p = pfrag_virt2page(va[i]);
+			if (unlikely(p == NULL)) {
+				if (!drain || va[i] != NULL)
+					__pfrag_bad_free(va[i], "not in any pfrag pool");
 				continue;
-			}
-			p = pfrag_pool_virt2page(owner, va[i]);
-			if (p != page) {
-				if (count > 0)
-					__pfrag_page_free(pool, page, count);
-				pool = owner;
-				page = p;
-				count = 0;
 			}
 		}
 #if PFRAG_DEBUG
 		if (__pfrag_dbg_free(p, va[i]) != 0)
 			continue;
 #endif
+		if (p != page) {
+			if (count > 0) {
+				put_run(page, count, drain);
+				runs++;
+			}
+			page = p;
+			count = 0;
+		}
 		count++;
 	}
-	if (count > 0)
-		__pfrag_page_free(pool, page, count);
+	if (count > 0) {
+		put_run(page, count, drain);
+		runs++;
+	}
+	return runs;
+}
+
+void
+pfrag_free_bulk(void **va, unsigned int n)
+{
+	put_page_runs(va, n, false);
 }
 
 unsigned int
 pfrag_drain_bulk(void **va, unsigned int n)
 {
-	struct pfrag_page *page = NULL, *p;
-	unsigned int i, drains = 0;
-	uint32_t count = 0;
-
-	for (i = 0; i < n; i++) {
-		p = pfrag_virt2page(va[i]);
-		if (unlikely(p == NULL)) {
-			if (va[i] != NULL)
-				__pfrag_bad_free(va[i], "not in any pfrag pool");
-			continue;
-		}
-#if PFRAG_DEBUG
-		if (__pfrag_dbg_free(p, va[i]) != 0)
-			continue;
-#endif
-		if (p != page && count > 0) {
-			pfrag_page_drain(page, count);
-			drains++;
-			count = 0;
-		}
-		page = p;
-		count++;
-	}
-	if (count > 0) {
-		pfrag_page_drain(page, count);
-		drains++;
-	}
-	return drains;
+	return put_page_runs(va, n, true);
 }
 
 void
