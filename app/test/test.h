@@ -11,7 +11,11 @@
  * PFRAG_TEST_REGISTER() records its name, its meson suite and its needs; the
  * build reads those macros (list_units.py) to declare one meson test per unit.
  * A unit returns TEST_SUCCESS, TEST_FAILED or TEST_SKIPPED (exit 77, which
- * meson reports as skipped, never as passed).
+ * meson reports as skipped, never as passed). A case that skips says why
+ * with pfrag_test_skip_reason(); the suite runner lists skipped cases and
+ * their reasons, and a unit whose other cases passed prints
+ * "PARTIAL SKIP: K of N cases skipped: ..." so that devtools/test.sh reports
+ * it as partly skipped, not as passed.
  */
 
 #include <inttypes.h>
@@ -77,11 +81,24 @@ struct unit_test_suite {
 /** Run every case; TEST_SUCCESS when none failed (skips are reported). */
 int unit_test_suite_runner(const struct unit_test_suite *suite);
 
-/** Print why the unit skips, for the log; then return TEST_SKIPPED. */
+/** Print why the unit or case skips ("SKIP: ..."); then return TEST_SKIPPED. */
 void pfrag_test_skip_reason(const char *fmt, ...) __rte_format_printf(1, 2);
 
 /** True when the process runs with hugepages. */
 int pfrag_test_have_hugepages(void);
+
+struct pfrag_pool;
+struct pfrag_pool_info;
+
+/**
+ * Leak check by pages, not by bookkeeping: @p pool must be back where
+ * @p start found it: fragments out, pages in use, and pages free (ring +
+ * stashes: a page put back twice shows there) all equal. With @p start NULL,
+ * the pool must be idle: nothing out, every page free. Prints the figures and
+ * returns TEST_FAILED on a difference; @p when names the moment in the message.
+ */
+int pfrag_test_pool_back(const struct pfrag_pool *pool, const struct pfrag_pool_info *start,
+			 const char *when);
 
 #define TEST_ASSERT(cond, msg, ...) do { \
 	if (!(cond)) { \

@@ -418,8 +418,10 @@ test_cross_lcore(void)
 	unsigned int worker = rte_get_next_lcore(-1, 1, 0);
 	int round;
 
-	if (worker >= RTE_MAX_LCORE)
+	if (worker >= RTE_MAX_LCORE) {
+		pfrag_test_skip_reason("needs a second lcore, EAL -l 0-1");
 		return TEST_SKIPPED;
+	}
 	for (round = 0; round < 8; round++) {
 		TEST_ASSERT_SUCCESS(rte_eal_remote_launch(xlcore_alloc, NULL, worker),
 				    "launch on lcore %u", worker);
