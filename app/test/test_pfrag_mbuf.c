@@ -34,12 +34,15 @@ setup(void)
 	return TEST_SUCCESS;
 }
 
+/* Only after a failed case: the last case frees the pool and checks it did. */
 static void
 teardown(void)
 {
-	pfrag_cache_drain(pfrag_lcore_cache(pool));
-	if (pfrag_pool_free(pool) != 0)
-		pfrag_pool_dump(stdout, pool);
+	if (pool != NULL) {
+		pfrag_cache_drain(pfrag_lcore_cache(pool));
+		if (pfrag_pool_free(pool) != 0)
+			pfrag_pool_dump(stdout, pool);
+	}
 	rte_mempool_free(hdrs);
 	rte_mempool_free(clones);
 }
@@ -181,6 +184,25 @@ test_exhaustion(void)
 	return check_all_back();
 }
 
+/*
+ * Last case: every page is back, so the pool can be freed. A teardown can
+ * only print; a leaked page reference must fail the unit.
+ */
+static int
+test_pool_free(void)
+{
+	int ret;
+
+	pfrag_cache_drain(pfrag_lcore_cache(pool));
+	TEST_ASSERT_SUCCESS(pfrag_test_pool_back(pool, NULL, "end of the unit"), "pool idle");
+	ret = pfrag_pool_free(pool);
+	if (ret != 0)
+		pfrag_pool_dump(stdout, pool);
+	TEST_ASSERT_SUCCESS(ret, "pool free: every fragment and page is back");
+	pool = NULL;
+	return TEST_SUCCESS;
+}
+
 static struct unit_test_suite mbuf_suite = {
 	.name = "pfrag mbuf bridge",
 	.setup = setup,
@@ -191,6 +213,7 @@ static struct unit_test_suite mbuf_suite = {
 		TEST_CASE(test_chain),
 		TEST_CASE(test_manual_attach),
 		TEST_CASE(test_exhaustion),
+		TEST_CASE(test_pool_free),
 		TEST_CASES_END(),
 	},
 };
