@@ -20,6 +20,7 @@
 #include <pfrag.h>
 
 #include "test.h"
+#include "test_pfrag_logcap.h"
 
 #define PAGE_SIZE 32768u
 #define NB_PAGES 64u
@@ -354,26 +355,27 @@ test_drain(void)
 	return check_nothing_out();
 }
 
-/* A drain of more references than the page has is reported, not silent. */
+/*
+ * A drain of more references than the page has is reported, not silent; the
+ * page is quarantined and the books stay straight.
+ */
 static int
 test_over_drain(void)
 {
 	uint64_t before = pfrag_bad_free_count();
+	struct pfrag_pool_info info;
 	struct pfrag_page *page;
-	uint32_t refcnt, too_many;
 	void *va = pfrag_alloc(pool, 64, 1);
 
 	TEST_ASSERT_NOT_NULL(va, "alloc");
 	page = pfrag_virt2page(va);
-	refcnt = __atomic_load_n(&page->refcnt, __ATOMIC_RELAXED);
-	too_many = refcnt + 5;
-	pfrag_page_drain(page, too_many);
+	pfrag_page_drain(page, __atomic_load_n(&page->refcnt, __ATOMIC_RELAXED) + 5);
 	TEST_ASSERT_EQUAL(pfrag_bad_free_count() - before, 1, "over-drain not reported");
-	/* Undo the damage by hand so that the rest of the books balance. */
-	__atomic_add_fetch(&page->refcnt, too_many, __ATOMIC_RELAXED);
-	pfrag_lcore_cache(pool)->stats.drained -= too_many;
-	pfrag_free(va);
-	return check_nothing_out();
+	pfrag_cache_drain(pfrag_lcore_cache(pool));
+	pfrag_pool_info_get(pool, &info);
+	TEST_ASSERT_EQUAL(info.frags_out, 0, "books after an over-drain");
+	TEST_ASSERT_EQUAL(info.pages_free, NB_PAGES - 1, "the page is quarantined");
+	return TEST_SUCCESS;
 }
 
 /* pfrag_pool_free() refuses while a fragment is out, and frees nothing. */
@@ -592,11 +594,55 @@ test_poison(void)
 	return check_nothing_out();
 }
 
+/*
+ * The bitmap covers every byte of a page. A raw pfrag_page_drain() leaves
+ * its fragments marked; when the page comes back the whole page's marks must
+ * go, not the first eighth only: else a new fragment past the first eighth is
+ * "handed out twice", and a pointer into the middle of one, where an old
+ * fragment started, passes for a fragment.
+ */
+static int
+test_dbg_whole_page(void)
+{
+	const uint32_t n1 = PAGE_SIZE / 512, n2 = PAGE_SIZE / 1000;
+	struct pfrag_page *page;
+	struct pfrag_cache c;
+	unsigned int twice;
+	uint8_t *va[64];
+	uint32_t i;
+
+	TEST_ASSERT_SUCCESS(logcap_start(1), "log capture");
+	TEST_ASSERT_SUCCESS(pfrag_cache_init(&c, pool), "cache");
+	for (i = 0; i < n1; i++)
+		va[i] = pfrag_cache_alloc(&c, 512, 1);
+	page = pfrag_virt2page(va[0]);
+	TEST_ASSERT(page == pfrag_virt2page(va[n1 - 1]), "one page of 512-byte fragments");
+	/* A raw drain: the debug checks cannot tell which fragments went. */
+	pfrag_page_drain(page, n1);
+	/* Carved again in place, with another stride. */
+	for (i = 0; i < n2; i++) {
+		va[i] = pfrag_cache_alloc(&c, 1000, 8);
+		TEST_ASSERT(pfrag_virt2page(va[i]) == page, "reuse in place %u", i);
+	}
+	twice = logcap_count("handed out twice");
+	/* 5120 = 10 * 512 lies inside the fragment at 5000. */
+	pfrag_free(page->va + 5120);
+	logcap_stop();
+	TEST_ASSERT_EQUAL(twice, 0, "false 'handed out twice' reports");
+	TEST_ASSERT_EQUAL(pool_bad_frees(), 1, "a pointer inside a fragment, past the first "
+			  "eighth of the page, passed for a fragment");
+	for (i = 0; i < n2; i++)
+		pfrag_free(va[i]);
+	pfrag_cache_fini(&c);
+	return check_nothing_out();
+}
+
 static struct unit_test_suite pfrag_debug_suite = {
 	.name = "pfrag debug checks",
 	.cases = {
 		TEST_CASE_ST(pool_setup, pool_teardown, test_double_free),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_poison),
+		TEST_CASE_ST(pool_setup, pool_teardown, test_dbg_whole_page),
 		TEST_CASES_END(),
 	},
 };

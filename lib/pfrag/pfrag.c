@@ -15,6 +15,8 @@
 
 #include <numa.h>
 
+#include <rte_alarm.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -48,6 +50,8 @@ unsigned int pfrag_nb_ranges;
 static struct pfrag_pool *pools[PFRAG_MAX_POOLS];
 static rte_spinlock_t pools_lock = RTE_SPINLOCK_INITIALIZER;
 static uint64_t bad_frees;
+/* Pools made so far: memzone and ring names, unique even for a reused name. */
+static uint32_t pool_gen;
 
 /* Sum of counters, field by field. */
 static void
@@ -59,7 +63,8 @@ stats_add(struct pfrag_stats *sum, const struct pfrag_stats *s)
 
 	RTE_BUILD_BUG_ON(sizeof(*s) % sizeof(uint64_t) != 0);
 	for (i = 0; i < sizeof(*s) / sizeof(uint64_t); i++)
-		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+		/* Acquire: pairs with the release of a free's count (pfrag.h). */
+		dst[i] += __atomic_load_n(&src[i], __ATOMIC_ACQUIRE);
 }
 
 static int
@@ -84,10 +89,26 @@ lookup_locked(const char *name)
 {
 	unsigned int i;
 
+	/* A released pool has given its name up. */
 	for (i = 0; i < PFRAG_MAX_POOLS; i++)
-		if (pools[i] != NULL && strcmp(pools[i]->name, name) == 0)
+		if (pools[i] != NULL && !pools[i]->released &&
+		    strcmp(pools[i]->name, name) == 0)
 			return pools[i];
 	return NULL;
+}
+
+/* Rejected free attributable to @p pool: its counters and the global one. */
+static void
+count_bad(struct pfrag_pool *pool)
+{
+	unsigned int lcore = rte_lcore_id();
+
+	__atomic_fetch_add(&bad_frees, 1, __ATOMIC_RELAXED);
+	if (lcore < RTE_MAX_LCORE)
+		__atomic_store_n(&pool->lcore[lcore].cache.stats.bad_free,
+				 pool->lcore[lcore].cache.stats.bad_free + 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&pool->any.stats.bad_free, 1, __ATOMIC_RELAXED);
 }
 
 static void
@@ -206,6 +227,7 @@ pfrag_pool_create(const char *name, int socket_id, uint32_t page_size, uint32_t 
 	const struct rte_memseg_list *msl;
 	struct pfrag_pool *pool;
 	unsigned int slot, i;
+	uint32_t gen;
 	int ret;
 
 	if (page_size == 0)
@@ -234,8 +256,10 @@ pfrag_pool_create(const char *name, int socket_id, uint32_t page_size, uint32_t 
 
 	pool = rte_zmalloc_socket("pfrag_pool", sizeof(*pool), RTE_CACHE_LINE_SIZE,
 				  socket_id);
-	if (pool == NULL)
+	if (pool == NULL) {
+		PFRAG_LOG(ERR, "pool %s: no memory for the pool", name);
 		goto nomem;
+	}
 	strlcpy(pool->name, name, sizeof(pool->name));
 	pool->socket_id = socket_id;
 	pool->page_size = page_size;
@@ -252,8 +276,13 @@ pfrag_pool_create(const char *name, int socket_id, uint32_t page_size, uint32_t 
 	if (pool->pages == NULL)
 		goto nomem;
 
-	/* Aligned to the page size, so no page straddles a hugepage. */
-	snprintf(zname, sizeof(zname), "pfrag_%s", name);
+	/*
+	 * Aligned to the page size, so no page straddles a hugepage. Named
+	 * after the generation first: unique when a released pool of the same
+	 * name still waits, and any pool name fits (the tail may be cut).
+	 */
+	gen = pool_gen++;
+	snprintf(zname, sizeof(zname), "pfrag%u_%s", gen, name);
 	pool->mz = rte_memzone_reserve_aligned(zname, (size_t)nb_pages * page_size,
 					       socket_id, 0, page_size);
 	if (pool->mz == NULL) {
@@ -273,10 +302,13 @@ pfrag_pool_create(const char *name, int socket_id, uint32_t page_size, uint32_t 
 		return NULL;
 	}
 
-	snprintf(zname, sizeof(zname), "pfrag_r_%s", name);
+	snprintf(zname, sizeof(zname), "pfrag_r%u", gen);
 	pool->ring = rte_ring_create(zname, nb_pages, socket_id, RING_F_EXACT_SZ);
-	if (pool->ring == NULL)
+	if (pool->ring == NULL) {
+		PFRAG_LOG(ERR, "pool %s: cannot create ring %s: %s", name, zname,
+			  rte_strerror(rte_errno));
 		goto nomem;
+	}
 	for (i = 0; i < nb_pages; i++) {
 		struct pfrag_page *p = &pool->pages[i];
 
@@ -328,9 +360,12 @@ pfrag_pool_walk(void (*fn)(struct pfrag_pool *pool, void *arg), void *arg)
 {
 	unsigned int i;
 
+	/* Under the table lock: no pool is freed while fn looks at it. */
+	rte_spinlock_lock(&pools_lock);
 	for (i = 0; i < PFRAG_MAX_POOLS; i++)
-		if (pools[i] != NULL)
+		if (pools[i] != NULL && !pools[i]->released)
 			fn(pools[i], arg);
+	rte_spinlock_unlock(&pools_lock);
 }
 
 /* Pages go back to the stash of the releasing lcore, else to the ring. */
@@ -340,24 +375,27 @@ page_put(struct pfrag_pool *pool, struct pfrag_page *page)
 	unsigned int lcore = rte_lcore_id();
 	struct pfrag_lcore *lc;
 
+	__atomic_store_n(&page->state, PFRAG_PAGE_FREE, __ATOMIC_RELAXED);
+	/* Counters first: once in the ring, a page is visible to pool free. */
 	if (unlikely(lcore >= RTE_MAX_LCORE)) {
-		rte_ring_enqueue(pool->ring, page);
 		__atomic_fetch_add(&pool->any.stats.page_put, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&pool->any.stats.ring_put, 1, __ATOMIC_RELAXED);
+		rte_ring_enqueue(pool->ring, page);
 		return;
 	}
 	lc = &pool->lcore[lcore];
+	lc->cache.stats.page_put++;
 	if (lc->stash_len == PFRAG_STASH_SIZE) {
 		/* Spill the older half: the newer pages are the warmer ones. */
+		lc->cache.stats.ring_put++;
 		rte_ring_enqueue_bulk(pool->ring, (void **)lc->stash, PFRAG_STASH_SIZE / 2,
 				      NULL);
 		memmove(lc->stash, &lc->stash[PFRAG_STASH_SIZE / 2],
 			sizeof(lc->stash[0]) * (PFRAG_STASH_SIZE / 2));
-		lc->stash_len = PFRAG_STASH_SIZE / 2;
-		lc->cache.stats.ring_put++;
+		__atomic_store_n(&lc->stash_len, PFRAG_STASH_SIZE / 2, __ATOMIC_RELAXED);
 	}
-	lc->stash[lc->stash_len++] = page;
-	lc->cache.stats.page_put++;
+	lc->stash[lc->stash_len] = page;
+	__atomic_store_n(&lc->stash_len, lc->stash_len + 1, __ATOMIC_RELAXED);
 }
 
 /* A page for a cache: from this lcore's stash, refilled in bursts from the ring. */
@@ -396,9 +434,68 @@ empty:
 	return NULL;
 }
 
+/*
+ * Quarantine @p page: its count ran @p deficit references below what its
+ * holders own. Reported once per page; the pool's books take the deficit
+ * back (largest seen: later frees of the page's own fragments deepen it) so
+ * that frags_out never wraps. The page is never handed out again.
+ */
+static void
+page_lose(struct pfrag_page *page, uint32_t deficit, uint32_t count)
+{
+	struct pfrag_pool *pool = page->pool;
+	uint32_t old = __atomic_load_n(&page->deficit, __ATOMIC_RELAXED);
+
+	while (deficit > old && !__atomic_compare_exchange_n(&page->deficit, &old, deficit,
+				0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	if (deficit > old)
+		__atomic_fetch_add(&pool->over_drop, deficit - old, __ATOMIC_RELAXED);
+	if (__atomic_exchange_n(&page->lost, 1, __ATOMIC_RELAXED) != 0)
+		return;
+	__atomic_fetch_add(&pool->pages_lost, 1, __ATOMIC_RELAXED);
+	count_bad(pool);
+	PFRAG_LOG(ERR, "pool %s: page %u: %u references dropped, %u more than it had%s "
+		  "(a double free or an over-drain); page quarantined", pool->name,
+		  page->index, count, deficit,
+		  __atomic_load_n(&page->state, __ATOMIC_RELAXED) == PFRAG_PAGE_OUT ? "" :
+		  " while a cache still held it");
+}
+
+void
+__pfrag_bad_put(struct pfrag_page *page, uint32_t count, uint32_t left)
+{
+	struct pfrag_pool *pool = page->pool;
+
+	if (__atomic_load_n(&page->state, __ATOMIC_RELAXED) == PFRAG_PAGE_FREE &&
+	    !__atomic_load_n(&page->lost, __ATOMIC_RELAXED)) {
+		/*
+		 * Nobody holds the page: the whole drop is bogus and the next
+		 * cache to take the page sets its count afresh.
+		 */
+		__atomic_fetch_add(&pool->over_drop, count, __ATOMIC_RELAXED);
+		count_bad(pool);
+		PFRAG_LOG(ERR, "pool %s: page %u: %u references dropped while it was back "
+			  "in the pool (a double free); ignored", pool->name, page->index,
+			  count);
+		return;
+	}
+	page_lose(page, -left, count);
+}
+
 void
 __pfrag_page_release(struct pfrag_page *page)
 {
+	/*
+	 * Zero is the end only for a page that fragments alone hold: zero
+	 * under a cache's bias means someone dropped the bias too, and the
+	 * page would have two owners.
+	 */
+	if (unlikely(__atomic_load_n(&page->state, __ATOMIC_RELAXED) != PFRAG_PAGE_OUT ||
+		     __atomic_load_n(&page->lost, __ATOMIC_RELAXED))) {
+		page_lose(page, 0, 0);
+		return;
+	}
 #if PFRAG_DEBUG
 	pfrag_dbg_poison(page);
 #endif
@@ -411,7 +508,8 @@ cache_take_page(struct pfrag_cache *cache, struct pfrag_page *page)
 {
 	uint32_t bias = pfrag_page_bias(cache->pool);
 
-	/* We own the page alone here: a plain store is enough. */
+	/* We own the page alone here: plain stores are enough. */
+	__atomic_store_n(&page->state, PFRAG_PAGE_CACHED, __ATOMIC_RELAXED);
 	__atomic_store_n(&page->refcnt, bias, __ATOMIC_RELAXED);
 	cache->page = page;
 	cache->va = page->va;
@@ -419,15 +517,31 @@ cache_take_page(struct pfrag_cache *cache, struct pfrag_page *page)
 	cache->bias = bias;
 }
 
-/* Give back the references the cache still owns; true if that was the last. */
+/*
+ * Give back the references the cache still owns. 1: that was the last, the
+ * page is the cache's to reuse or return; 0: fragments still hold it; -1:
+ * the count ran out below the bias (an over-drop), the page is quarantined.
+ */
 static int
 cache_put_bias(struct pfrag_cache *cache)
 {
+	struct pfrag_page *page = cache->page;
+	uint32_t left;
+
+	/* Before the release below: a free that ends the count sees OUT. */
+	__atomic_store_n(&page->state, PFRAG_PAGE_OUT, __ATOMIC_RELAXED);
 	/*
 	 * Acquire-release: the frees that brought the count down happened
 	 * before we reuse or recycle the page.
 	 */
-	return __atomic_sub_fetch(&cache->page->refcnt, cache->bias, __ATOMIC_ACQ_REL) == 0;
+	left = __atomic_sub_fetch(&page->refcnt, cache->bias, __ATOMIC_ACQ_REL);
+	if (unlikely(left > pfrag_page_bias(cache->pool))) {
+		page_lose(page, -left, cache->bias);
+		return -1;
+	}
+	if (left != 0)
+		return 0;
+	return __atomic_load_n(&page->lost, __ATOMIC_RELAXED) ? -1 : 1;
 }
 
 static void
@@ -453,7 +567,7 @@ __pfrag_cache_alloc_slow(struct pfrag_cache *cache, uint32_t size, uint32_t alig
 	}
 
 	if (cache->page != NULL) {
-		if (cache_put_bias(cache)) {
+		if (cache_put_bias(cache) == 1) {
 			/* Every fragment is back already: carve the page again. */
 #if PFRAG_DEBUG
 			pfrag_dbg_poison(cache->page);
@@ -516,14 +630,17 @@ pfrag_cache_alloc_bulk(struct pfrag_cache *cache, uint32_t size, uint32_t align,
 				goto fail;
 			va[i] = v;
 			if (iova != NULL)
-				iova[i] = cache->page->iova + (uintptr_t)(v - cache->va);
+				iova[i] = pfrag_iova(v);
 			i++;
 			continue;
 		}
 		cnt = RTE_MIN((cache->page_size - off - size) / stride + 1, n - i);
 		for (k = 0; k < cnt; k++)
 			va[i + k] = cache->va + off + k * stride;
-		if (iova != NULL)
+		if (iova != NULL && cache->page->iova == RTE_BAD_IOVA)
+			for (k = 0; k < cnt; k++)
+				iova[i + k] = RTE_BAD_IOVA;
+		else if (iova != NULL)
 			for (k = 0; k < cnt; k++)
 				iova[i + k] = cache->page->iova + off + k * stride;
 #if PFRAG_DEBUG
@@ -590,7 +707,8 @@ put_page_runs(void **va, unsigned int n, const bool drain)
 		} else {
 			p = pfrag_virt2page(va[i]);
 			if (unlikely(p == NULL)) {
-				if (!drain || va[i] != NULL)
+				/* NULL is nothing to free, as with pfrag_free(). */
+				if (va[i] != NULL)
 					__pfrag_bad_free(va[i], "not in any pfrag pool");
 				continue;
 			}
@@ -635,26 +753,52 @@ __pfrag_bad_free(const void *va, const char *why)
 	PFRAG_LOG(ERR, "bad free of %p: %s; ignored", va, why);
 }
 
-void
-__pfrag_bad_drain(struct pfrag_page *page, uint32_t count)
-{
-	__atomic_fetch_add(&bad_frees, 1, __ATOMIC_RELAXED);
-	PFRAG_LOG(ERR, "pool %s: drain of %u references from page %u left %u: more "
-		  "than it had; the page is lost to the pool", page->pool->name, count,
-		  page->index, __atomic_load_n(&page->refcnt, __ATOMIC_RELAXED));
-}
-
 uint64_t
 pfrag_bad_free_count(void)
 {
 	return __atomic_load_n(&bad_frees, __ATOMIC_RELAXED);
 }
 
+/* The pool @p cache is attached to as a user cache, or NULL; pools_lock held. */
+static struct pfrag_pool *
+cache_owner_locked(const struct pfrag_cache *cache)
+{
+	const struct pfrag_cache *c;
+	struct pfrag_pool *owner = NULL;
+	unsigned int i;
+
+	for (i = 0; i < PFRAG_MAX_POOLS && owner == NULL; i++) {
+		if (pools[i] == NULL)
+			continue;
+		rte_spinlock_lock(&pools[i]->lock);
+		for (c = pools[i]->user_caches; c != NULL; c = c->next)
+			if (c == cache)
+				owner = pools[i];
+		rte_spinlock_unlock(&pools[i]->lock);
+	}
+	return owner;
+}
+
 int
 pfrag_cache_init(struct pfrag_cache *cache, struct pfrag_pool *pool)
 {
+	struct pfrag_pool *owner;
+
 	if (cache == NULL || pool == NULL)
 		return -EINVAL;
+	/*
+	 * The cache's own fields may be garbage (first init): ask the pools.
+	 * Initialising an attached cache again would loop or cut their lists.
+	 */
+	rte_spinlock_lock(&pools_lock);
+	owner = cache_owner_locked(cache);
+	if (owner != NULL || pool->released) {
+		rte_spinlock_unlock(&pools_lock);
+		if (owner != NULL)
+			PFRAG_LOG(ERR, "cache %p is attached to pool %s already; "
+				  "pfrag_cache_fini() it first", cache, owner->name);
+		return owner != NULL ? -EBUSY : -EINVAL;
+	}
 	memset(cache, 0, sizeof(*cache));
 	cache_attach(cache, pool);
 	cache->user = 1;
@@ -662,6 +806,7 @@ pfrag_cache_init(struct pfrag_cache *cache, struct pfrag_pool *pool)
 	cache->next = pool->user_caches;
 	pool->user_caches = cache;
 	rte_spinlock_unlock(&pool->lock);
+	rte_spinlock_unlock(&pools_lock);
 	return 0;
 }
 
@@ -670,7 +815,7 @@ pfrag_cache_drain(struct pfrag_cache *cache)
 {
 	if (cache == NULL || cache->page == NULL)
 		return;
-	if (cache_put_bias(cache))
+	if (cache_put_bias(cache) == 1)
 		__pfrag_page_release(cache->page);
 	cache_forget_page(cache);
 }
@@ -704,8 +849,13 @@ pfrag_pool_drain_caches(struct pfrag_pool *pool)
 	struct pfrag_lcore *lc;
 	unsigned int i;
 
-	/* Caches first: their pages land in the caller's stash, flushed below. */
+	/*
+	 * Caches first: their pages land in the caller's stash, flushed below.
+	 * Non-EAL threads may be using the shared cache: take its lock.
+	 */
+	rte_spinlock_lock(&pool->lock);
 	pfrag_cache_drain(&pool->any);
+	rte_spinlock_unlock(&pool->lock);
 	for (i = 0; i < RTE_MAX_LCORE; i++)
 		pfrag_cache_drain(&pool->lcore[i].cache);
 	for (i = 0; i < RTE_MAX_LCORE; i++) {
@@ -713,7 +863,7 @@ pfrag_pool_drain_caches(struct pfrag_pool *pool)
 		if (lc->stash_len > 0) {
 			rte_ring_enqueue_bulk(pool->ring, (void **)lc->stash, lc->stash_len,
 					      NULL);
-			lc->stash_len = 0;
+			__atomic_store_n(&lc->stash_len, 0, __ATOMIC_RELAXED);
 		}
 	}
 }
@@ -725,14 +875,17 @@ pfrag_pool_info_get(const struct pfrag_pool *pool, struct pfrag_pool_info *info)
 	const struct pfrag_cache *c;
 	uint32_t stashed = 0;
 	unsigned int i;
+	int64_t out;
 
 	if (pool == NULL || info == NULL)
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
-	for (i = 0; i < RTE_MAX_LCORE; i++) {
+	/*
+	 * Counters before pages: a free counts itself after its page is back,
+	 * so pages read afterwards include every page those frees returned.
+	 */
+	for (i = 0; i < RTE_MAX_LCORE; i++)
 		stats_add(&info->stats, &pool->lcore[i].cache.stats);
-		stashed += __atomic_load_n(&pool->lcore[i].stash_len, __ATOMIC_RELAXED);
-	}
 	rte_spinlock_lock(&p->lock);
 	stats_add(&info->stats, &pool->any.stats);
 	stats_add(&info->stats, &pool->retired);
@@ -741,12 +894,20 @@ pfrag_pool_info_get(const struct pfrag_pool *pool, struct pfrag_pool_info *info)
 		info->user_caches++;
 	}
 	rte_spinlock_unlock(&p->lock);
+	/* Stashes before the ring: a spill moves pages from one to the other. */
+	for (i = 0; i < RTE_MAX_LCORE; i++)
+		stashed += __atomic_load_n(&pool->lcore[i].stash_len, __ATOMIC_RELAXED);
 
-	info->frags_out = info->stats.alloc - info->stats.free - info->stats.drained;
+	/* Over-drops were counted as frees: take them back, never wrap. */
+	out = (int64_t)(info->stats.alloc - info->stats.free - info->stats.drained +
+			__atomic_load_n(&pool->over_drop, __ATOMIC_RELAXED));
+	info->frags_out = out > 0 ? (uint64_t)out : 0;
 	info->nb_pages = pool->nb_pages;
 	info->page_size = pool->page_size;
+	info->pages_lost = __atomic_load_n(&pool->pages_lost, __ATOMIC_RELAXED);
 	info->pages_free = rte_ring_count(pool->ring) + stashed;
-	info->pages_in_use = pool->nb_pages - RTE_MIN(info->pages_free, pool->nb_pages);
+	info->pages_in_use = pool->nb_pages -
+		RTE_MIN(info->pages_free + info->pages_lost, pool->nb_pages);
 	return 0;
 }
 
@@ -760,25 +921,32 @@ pfrag_pool_frags_out(const struct pfrag_pool *pool)
 	return info.frags_out;
 }
 
-int
-pfrag_pool_free(struct pfrag_pool *pool)
+/*
+ * Destroy @p pool if nothing is out. A free counts itself last (pfrag.h), so
+ * when no fragment counts as out no free is still touching the pool, and
+ * only then are other lcores' caches and stashes drained (nobody allocates:
+ * the caller's contract). -EBUSY leaves everything as it was.
+ */
+static int
+pool_try_destroy(struct pfrag_pool *pool, int quiet)
 {
 	struct pfrag_pool_info info;
-	unsigned int slot;
+	unsigned int slot, back;
 
-	if (pool == NULL)
-		return -EINVAL;
 	pfrag_pool_info_get(pool, &info);
 	if (info.frags_out != 0 || info.user_caches != 0) {
-		PFRAG_LOG(ERR, "pool %s busy: %" PRIu64 " fragments out, %u user caches "
-			  "attached; not freed", pool->name, info.frags_out, info.user_caches);
+		if (!quiet)
+			PFRAG_LOG(ERR, "pool %s busy: %" PRIu64 " fragments out, %u user "
+				  "caches attached; not freed", pool->name, info.frags_out,
+				  info.user_caches);
 		return -EBUSY;
 	}
 	pfrag_pool_drain_caches(pool);
-	if (rte_ring_count(pool->ring) != pool->nb_pages) {
-		PFRAG_LOG(ERR, "pool %s: only %u of %u pages came back although no "
-			  "fragment is out; not freed", pool->name,
-			  rte_ring_count(pool->ring), pool->nb_pages);
+	back = rte_ring_count(pool->ring);
+	if (back + info.pages_lost != pool->nb_pages) {
+		PFRAG_LOG(ERR, "pool %s: only %u of %u pages came back (%u lost) although "
+			  "no fragment is out; not freed", pool->name, back, pool->nb_pages,
+			  info.pages_lost);
 		return -EBUSY;
 	}
 
@@ -792,8 +960,119 @@ pfrag_pool_free(struct pfrag_pool *pool)
 	range_withdraw(slot);
 	pools[slot] = NULL;
 	rte_spinlock_unlock(&pools_lock);
+	if (info.pages_lost != 0)
+		PFRAG_LOG(WARNING, "pool %s freed with %u quarantined pages", pool->name,
+			  info.pages_lost);
 	pool_destroy(pool);
 	return 0;
+}
+
+/* State of @p pool in the table: 1 live, 2 released, 0 not there. */
+static int
+pool_table_state_locked(const struct pfrag_pool *pool)
+{
+	unsigned int slot;
+
+	for (slot = 0; slot < PFRAG_MAX_POOLS; slot++)
+		if (pools[slot] == pool)
+			return pool->released ? 2 : 1;
+	return 0;
+}
+
+static int
+pool_table_state(const struct pfrag_pool *pool)
+{
+	int st;
+
+	rte_spinlock_lock(&pools_lock);
+	st = pool_table_state_locked(pool);
+	rte_spinlock_unlock(&pools_lock);
+	return st;
+}
+
+int
+pfrag_pool_free(struct pfrag_pool *pool)
+{
+	if (pool == NULL)
+		return -EINVAL;
+	if (pool_table_state(pool) == 2) {
+		PFRAG_LOG(ERR, "pool %s was released: pfrag destroys it", pool->name);
+		return -EINVAL;
+	}
+	return pool_try_destroy(pool, 0);
+}
+
+static void pool_release_retry(void *arg);
+
+static int
+pool_release_arm(struct pfrag_pool *pool)
+{
+	int ret = rte_eal_alarm_set(PFRAG_RELEASE_RETRY_MS * 1000, pool_release_retry, pool);
+
+	if (ret != 0)
+		PFRAG_LOG(ERR, "pool %s: cannot arm the release retry (%s); the pool stays",
+			  pool->name, rte_strerror(-ret));
+	return ret;
+}
+
+/* EAL alarm: destroy a released pool once idle, warn while it is not. */
+static void
+pool_release_retry(void *arg)
+{
+	struct pfrag_pool *pool = arg;
+	uint64_t now, hz = rte_get_timer_hz();
+
+	/* Only this alarm destroys a released pool: it is still there. */
+	if (pool_try_destroy(pool, 1) == 0)
+		return;
+	now = rte_get_timer_cycles();
+	if (now >= pool->release_warn_tsc) {
+		PFRAG_LOG(WARNING, "pool %s released %" PRIu64 " s ago still has %" PRIu64
+			  " fragments out; destroyed when they return", pool->name,
+			  (now - pool->release_tsc) / hz, pfrag_pool_frags_out(pool));
+		pool->release_warn_tsc = now + PFRAG_RELEASE_WARN_S * hz;
+	}
+	pool_release_arm(pool);
+}
+
+int
+pfrag_pool_release(struct pfrag_pool *pool)
+{
+	int ret;
+
+	if (pool == NULL)
+		return -EINVAL;
+	rte_spinlock_lock(&pools_lock);
+	ret = pool_table_state_locked(pool);
+	if (ret == 1)
+		/* Its name is free from here on: a re-plugged port may take it. */
+		pool->released = 1;
+	rte_spinlock_unlock(&pools_lock);
+	if (ret != 1) {
+		PFRAG_LOG(ERR, "release of %p: %s", pool,
+			  ret == 2 ? "released already" : "not a pfrag pool");
+		return -EINVAL;
+	}
+	if (pool_try_destroy(pool, 1) == 0)
+		return 0;
+	pool->release_tsc = rte_get_timer_cycles();
+	pool->release_warn_tsc = pool->release_tsc + PFRAG_RELEASE_WARN_S * rte_get_timer_hz();
+	PFRAG_LOG(DEBUG, "pool %s released with %" PRIu64 " fragments out: destroyed when "
+		  "they return", pool->name, pfrag_pool_frags_out(pool));
+	ret = pool_release_arm(pool);
+	return ret != 0 ? ret : 1;
+}
+
+unsigned int
+pfrag_pool_released_count(void)
+{
+	unsigned int slot, n = 0;
+
+	rte_spinlock_lock(&pools_lock);
+	for (slot = 0; slot < PFRAG_MAX_POOLS; slot++)
+		n += pools[slot] != NULL && pools[slot]->released;
+	rte_spinlock_unlock(&pools_lock);
+	return n;
 }
 
 void
@@ -848,7 +1127,6 @@ int
 __pfrag_dbg_free(struct pfrag_page *page, const void *va)
 {
 	struct pfrag_pool *pool = page->pool;
-	unsigned int lcore = rte_lcore_id();
 	uint64_t *word;
 	uint64_t bit = dbg_bit(page, va, &word);
 
@@ -857,17 +1135,15 @@ __pfrag_dbg_free(struct pfrag_page *page, const void *va)
 	PFRAG_LOG(ERR, "pool %s: double free, or not the start of a fragment: %p "
 		  "(page %u, offset %u); ignored", pool->name, va, page->index,
 		  (unsigned int)((const uint8_t *)va - page->va));
-	if (lcore < RTE_MAX_LCORE)
-		pool->lcore[lcore].cache.stats.bad_free++;
-	else
-		__atomic_fetch_add(&pool->any.stats.bad_free, 1, __ATOMIC_RELAXED);
+	count_bad(pool);
 	return -1;
 }
 
 void
 pfrag_dbg_poison(struct pfrag_page *page)
 {
-	uint32_t words = page->pool->page_size / 64 / 8, i;
+	/* One bit per byte of the page: page_size / 64 words. */
+	uint32_t words = page->pool->page_size / 64, i;
 	uint64_t *word, set = 0;
 
 	dbg_bit(page, page->va, &word);

@@ -21,12 +21,30 @@
  *   thread): one thread at a time per cache, the owner's duty.
  * - pfrag_free*() and pfrag_page_drain() may be called from any thread, for
  *   fragments allocated on any thread.
- * - pfrag_pool_create/free/lookup are control-path calls; pfrag_pool_free()
- *   requires that no thread uses the pool any more.
+ * - pfrag_pool_create/free/release/lookup/walk are control-path calls.
+ * - Giving a pool up (pfrag_pool_free() or pfrag_pool_release()) requires
+ *   that no thread allocates from it any more and that every user-owned
+ *   cache is finished; fragments still out may be freed from any thread
+ *   while and after it is called. pfrag_pool_free() then fails with -EBUSY
+ *   and touches no cache; pfrag_pool_release() destroys the pool once the
+ *   last fragment is back. A free counts itself last, after its page is
+ *   back in the pool, so a pool that counts no fragment out has no free in
+ *   progress either; only then are the per-lcore caches and stashes drained.
+ * - pfrag_pool_drain_caches() rewrites every lcore's cache and stash: call
+ *   it only while no other lcore allocates from or frees to the pool (the
+ *   shared cache of non-EAL threads is drained under its lock).
  *
  * Accounting: a pool always knows how many fragments are out (allocated and
  * not yet freed or drained) and how many pages are in use; pfrag_pool_free()
  * refuses with -EBUSY while anything is out.
+ *
+ * Bad frees: a pointer no pool owns is counted and ignored. A page's count
+ * cannot tell which fragment went, so an extra free or an over-drain is
+ * seen when the page's count runs out below what its holders own: then it
+ * is logged, counted in bad_free, and the page is quarantined (never handed
+ * out again, pages_lost) instead of being given to two owners. An extra
+ * free while other fragments of the page are out shows only once they are
+ * back; debug-checks builds catch each double free at once.
  *
  * Free pages wait in a per-lcore stash (up to PFRAG_STASH_SIZE) in front of
  * the pool's ring, so an lcore may find the ring empty while another lcore's
@@ -75,7 +93,15 @@ struct pfrag_page {
 	uint8_t *va;              /**< first byte of the page */
 	rte_iova_t iova;          /**< IOVA of va, or RTE_BAD_IOVA */
 	struct pfrag_pool *pool;  /**< owner */
+	uint32_t deficit;         /**< lost page: references dropped beyond its count */
+	uint8_t state;            /**< PFRAG_PAGE_*: its holder writes it on moves only */
+	uint8_t lost;             /**< its count ran out wrong: quarantined for good */
 } __rte_cache_aligned;
+
+/** Page states: who holds the page (set when it moves, never per fragment). */
+#define PFRAG_PAGE_FREE 0    /**< in the ring or a stash */
+#define PFRAG_PAGE_CACHED 1  /**< a cache carves it and owns its bias */
+#define PFRAG_PAGE_OUT 2     /**< only fragments hold it; the last returns it */
 
 /** Counters of one lcore or one user-owned cache; only its owner writes them. */
 struct pfrag_stats {
@@ -90,7 +116,7 @@ struct pfrag_stats {
 	uint64_t ring_get;        /**< ring dequeues (bulk counts as one) */
 	uint64_t ring_put;        /**< ring enqueues (bulk counts as one) */
 	uint64_t empty;           /**< pool found empty */
-	uint64_t bad_free;        /**< frees of pointers that are not fragments */
+	uint64_t bad_free;        /**< rejected frees: double frees, over-drops */
 };
 
 /**
@@ -131,6 +157,7 @@ struct pfrag_pool {
 	uint32_t page_shift;
 	uint32_t nb_pages;
 	uint32_t flags;
+	uint32_t released;        /**< given up: nameless, destroyed when idle */
 	uint8_t *base;            /**< data of page 0; pages are contiguous in VA */
 	struct pfrag_page *pages; /**< descriptor array */
 	struct rte_ring *ring;    /**< free pages, MP/MC */
@@ -140,6 +167,10 @@ struct pfrag_pool {
 	struct pfrag_cache *user_caches;
 	struct pfrag_cache any;   /**< cache of non-EAL threads, under lock */
 	struct pfrag_stats retired; /**< counters of finished user caches */
+	uint64_t over_drop;       /**< references dropped beyond pages' counts */
+	uint32_t pages_lost;      /**< pages quarantined after an over-drop */
+	uint64_t release_tsc;     /**< when pfrag_pool_release() deferred */
+	uint64_t release_warn_tsc; /**< next "fragments still out" warning */
 	struct pfrag_lcore lcore[RTE_MAX_LCORE];
 };
 
@@ -181,19 +212,51 @@ pfrag_pool_create(const char *name, int socket_id, uint32_t page_size,
  *
  * @return
  *   0; -EBUSY (logged with the count) while fragments are out or user caches
- *   are still attached, in which case nothing is freed; -EINVAL for NULL.
+ *   are still attached, in which case nothing is freed or drained; -EINVAL
+ *   for NULL or a pool given to pfrag_pool_release().
  */
 int
 pfrag_pool_free(struct pfrag_pool *pool);
 
-/** Find a pool by name; NULL and rte_errno ENOENT when there is none. */
+/**
+ * Give a pool up while fragments may still be out [page_pool_destroy]: a
+ * driver's close while the application or another port still holds its
+ * packets. The pool is destroyed now if idle, else once the last fragment
+ * is back: an EAL alarm retries every PFRAG_RELEASE_RETRY_MS and warns every
+ * PFRAG_RELEASE_WARN_S seconds while fragments stay out. The name is free at
+ * once: a new pool may take it (a re-plugged port) while the old one waits.
+ * The caller must not use @p pool afterwards; frees of its fragments work
+ * until it is gone. Nothing is logged unless fragments stay out for long.
+ *
+ * @return
+ *   0 destroyed now, 1 destruction deferred, -EINVAL (NULL, unknown or
+ *   already released), or a negative errno if the retry cannot be armed
+ *   (the pool then stays, released, and is not retried).
+ */
+int
+pfrag_pool_release(struct pfrag_pool *pool);
+
+/** Retry period of a deferred pfrag_pool_release(). */
+#define PFRAG_RELEASE_RETRY_MS 100
+/** Period of the warning while a released pool still has fragments out. */
+#define PFRAG_RELEASE_WARN_S 60
+
+/** Pools given to pfrag_pool_release() and not destroyed yet. */
+unsigned int
+pfrag_pool_released_count(void);
+
+/**
+ * Find a pool by name; NULL and rte_errno ENOENT when there is none.
+ * Released pools (pfrag_pool_release()) are not found.
+ */
 struct pfrag_pool *
 pfrag_pool_lookup(const char *name);
 
 /**
  * Attach a user-owned cache to @p pool (a driver queue, a non-EAL thread).
- * The cache must not be attached already; pfrag_cache_fini() detaches it.
- * @return 0, or -EINVAL.
+ * pfrag_cache_fini() detaches it.
+ * @return 0; -EINVAL (NULL, or a released pool); -EBUSY (logged) when the
+ *   cache is attached to a pool already.
  */
 int
 pfrag_cache_init(struct pfrag_cache *cache, struct pfrag_pool *pool);
@@ -228,9 +291,12 @@ __pfrag_page_release(struct pfrag_page *page);
 void
 __pfrag_bad_free(const void *va, const char *why);
 
-/** @internal A drain dropped more references than the page had: logged. */
+/**
+ * @internal A free or drain of @p count references left @p left, more than
+ * a page can hold: the count went below zero. Logged, counted, quarantined.
+ */
 void
-__pfrag_bad_drain(struct pfrag_page *page, uint32_t count);
+__pfrag_bad_put(struct pfrag_page *page, uint32_t count, uint32_t left);
 
 /** @internal Shared cache of non-EAL threads. */
 void *
@@ -348,15 +414,19 @@ pfrag_virt2page(const void *va)
 	return pool == NULL ? NULL : pfrag_pool_virt2page(pool, va);
 }
 
-/** IO address of fragment @p va (RTE_BAD_IOVA if no pool owns it). */
+/** IO address of fragment @p va; RTE_BAD_IOVA if no pool owns it or its page has none. */
 static inline rte_iova_t
 pfrag_iova(const void *va)
 {
 	struct pfrag_page *page = pfrag_virt2page(va);
 
+	rte_iova_t iova;
+
 	if (unlikely(page == NULL))
 		return RTE_BAD_IOVA;
-	return page->iova + (uintptr_t)((const uint8_t *)va - page->va);
+	/* A page without IOVA has none at any offset: never a low address. */
+	iova = page->iova;
+	return iova == RTE_BAD_IOVA ? iova : iova + (uintptr_t)((const uint8_t *)va - page->va);
 }
 
 /**
@@ -376,21 +446,25 @@ pfrag_page_drain(struct pfrag_page *page, uint32_t count)
 	 * Release: our writes to the fragments happen before anyone who sees
 	 * the count reach zero reuses the page; that thread acquires below.
 	 */
+	struct pfrag_pool *pool = page->pool;
 	uint32_t left = __atomic_sub_fetch(&page->refcnt, count, __ATOMIC_RELEASE);
 
 	if (left == 0) {
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		__pfrag_page_release(page);
-	} else if (unlikely(left > 2 * page->pool->page_size + 1)) {
-		/* More than bias + every fragment a page can hold: it wrapped. */
-		__pfrag_bad_drain(page, count);
+	} else if (unlikely(left > pfrag_page_bias(pool))) {
+		/* More than a cache's whole bias: the count went below zero. */
+		__pfrag_bad_put(page, count, left);
 	}
+	/*
+	 * Counted last, with release: a pool that sees this count sees the
+	 * page back too, and this drain touches the pool no more.
+	 */
 	if (likely(lcore < RTE_MAX_LCORE)) {
-		st = &page->pool->lcore[lcore].cache.stats;
-		st->drained += count;
+		st = &pool->lcore[lcore].cache.stats;
+		__atomic_store_n(&st->drained, st->drained + count, __ATOMIC_RELEASE);
 	} else {
-		__atomic_fetch_add(&page->pool->any.stats.drained, count,
-				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&pool->any.stats.drained, count, __ATOMIC_RELEASE);
 	}
 }
 
@@ -410,11 +484,11 @@ static __rte_always_inline void
 __pfrag_page_free(struct pfrag_pool *pool, struct pfrag_page *page, uint32_t count)
 {
 	unsigned int lcore = rte_lcore_id();
-	struct pfrag_cache *cache;
+	struct pfrag_cache *cache = NULL;
+	uint32_t left;
 
 	if (likely(lcore < RTE_MAX_LCORE)) {
 		cache = &pool->lcore[lcore].cache;
-		cache->stats.free += count;
 		/*
 		 * A fragment of this lcore's current page: hand the reference
 		 * back to the cache's bias instead of the shared count. The
@@ -422,15 +496,28 @@ __pfrag_page_free(struct pfrag_pool *pool, struct pfrag_page *page, uint32_t cou
 		 */
 		if (cache->page == page) {
 			cache->bias += count;
-			return;
+			goto counted;
 		}
-	} else {
-		__atomic_fetch_add(&pool->any.stats.free, count, __ATOMIC_RELAXED);
 	}
-	if (__atomic_sub_fetch(&page->refcnt, count, __ATOMIC_RELEASE) == 0) {
+	left = __atomic_sub_fetch(&page->refcnt, count, __ATOMIC_RELEASE);
+	if (left == 0) {
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		__pfrag_page_release(page);
+	} else if (unlikely(left > pfrag_page_bias(pool))) {
+		/* More than a cache's whole bias: the count went below zero. */
+		__pfrag_bad_put(page, count, left);
 	}
+counted:
+	/*
+	 * Counted last, with release (a plain store on x86): a pool that sees
+	 * this count sees the page back too, and this free touches the pool
+	 * no more, so that pfrag_pool_free() may run against it.
+	 */
+	if (likely(cache != NULL))
+		__atomic_store_n(&cache->stats.free, cache->stats.free + count,
+				 __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_add(&pool->any.stats.free, count, __ATOMIC_RELEASE);
 }
 
 /**
@@ -471,9 +558,10 @@ struct pfrag_pool_info {
 	uint64_t frags_out;        /**< fragments allocated, not freed or drained */
 	uint32_t nb_pages;
 	uint32_t pages_free;       /**< in the ring and stashes */
-	uint32_t pages_in_use;     /**< held by caches or by fragments out */
+	uint32_t pages_in_use;     /**< held by caches or by fragments out, lost aside */
 	uint32_t page_size;
 	uint32_t user_caches;
+	uint32_t pages_lost;       /**< quarantined after an over-drop */
 };
 
 /** Fill @p info; exact when the pool is quiescent, a snapshot otherwise. */
@@ -488,11 +576,18 @@ pfrag_pool_frags_out(const struct pfrag_pool *pool);
 void
 pfrag_pool_dump(FILE *f, const struct pfrag_pool *pool);
 
-/** Frees of pointers that no pool owns, since start. */
+/**
+ * Rejected frees since start, of every pool: pointers no pool owns, debug
+ * double frees, over-drops. Each pool's own are in its stats.bad_free.
+ */
 uint64_t
 pfrag_bad_free_count(void);
 
-/** Call @p fn for every pool. */
+/**
+ * Call @p fn for every pool (released ones aside), under the lock of the
+ * pool table: a pool cannot be freed while @p fn looks at it, and @p fn must
+ * not create, free or release pools.
+ */
 void
 pfrag_pool_walk(void (*fn)(struct pfrag_pool *pool, void *arg), void *arg);
 

@@ -23,6 +23,9 @@
 extern "C" {
 #endif
 
+/** Largest buffer an mbuf can describe (buf_len is 16 bits), 8-byte aligned. */
+#define PFRAG_MBUF_MAX_BUF_LEN RTE_ALIGN_FLOOR(UINT16_MAX, sizeof(uint64_t))
+
 /** Bytes a fragment needs for @p room bytes of buffer (headroom + data). */
 static inline uint32_t
 pfrag_mbuf_frag_size(uint32_t room)
@@ -42,65 +45,83 @@ pfrag_mbuf_free_cb(void *addr, void *opaque);
  * Attach fragment @p frag of @p frag_size bytes (from pfrag_mbuf_frag_size(),
  * 8-byte aligned) to header mbuf @p m as its data buffer, with @p headroom
  * bytes before the data. The mbuf owns the fragment's reference from then on.
+ * A buffer beyond PFRAG_MBUF_MAX_BUF_LEN is described as that long (the rest
+ * of the fragment goes unused), never as a length cut to 16 bits.
  */
 static inline void
 pfrag_mbuf_attach(struct rte_mbuf *m, void *frag, uint32_t frag_size,
 		  uint16_t headroom)
 {
-	uint32_t buf_len = RTE_ALIGN_FLOOR(frag_size -
-			sizeof(struct rte_mbuf_ext_shared_info), sizeof(uint64_t));
+	uint32_t buf_len = RTE_MIN(RTE_ALIGN_FLOOR(frag_size -
+			sizeof(struct rte_mbuf_ext_shared_info), sizeof(uint64_t)),
+			(uint32_t)PFRAG_MBUF_MAX_BUF_LEN);
 	struct rte_mbuf_ext_shared_info *shinfo =
 		(struct rte_mbuf_ext_shared_info *)((uint8_t *)frag + buf_len);
 
 	shinfo->free_cb = pfrag_mbuf_free_cb;
 	shinfo->fcb_opaque = NULL;
 	rte_mbuf_ext_refcnt_set(shinfo, 1);
+	/* No IOVA for the page: RTE_BAD_IOVA, never RTE_BAD_IOVA + offset. */
 	rte_pktmbuf_attach_extbuf(m, frag, pfrag_iova(frag), (uint16_t)buf_len, shinfo);
 	m->data_off = RTE_MIN(headroom, (uint16_t)buf_len);
 }
 
 /**
- * An mbuf with @p data_room bytes of data room after RTE_PKTMBUF_HEADROOM,
- * its buffer a fragment from @p cache, its header from @p hdr_pool.
- * NULL with rte_errno set when either runs out.
+ * @internal Header from @p hdr_pool, fragment from @p cache, or from
+ * @p pool's cache for the calling thread when @p cache is NULL.
  */
-static inline struct rte_mbuf *
-pfrag_cache_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_cache *cache,
-			  uint32_t data_room)
+static __rte_always_inline struct rte_mbuf *
+__pfrag_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_pool *pool,
+		      struct pfrag_cache *cache, uint32_t data_room)
 {
 	uint32_t size = pfrag_mbuf_frag_size(RTE_PKTMBUF_HEADROOM + data_room);
 	struct rte_mbuf *m;
 	void *frag;
 
-	if (unlikely(RTE_PKTMBUF_HEADROOM + data_room > UINT16_MAX)) {
+	/* The aligned buffer must fit buf_len: rooms up to 64 KiB - 8. */
+	if (unlikely(data_room > PFRAG_MBUF_MAX_BUF_LEN - RTE_PKTMBUF_HEADROOM)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
 	m = rte_pktmbuf_alloc(hdr_pool);
 	if (unlikely(m == NULL))
 		return NULL;
-	frag = pfrag_cache_alloc(cache, size, RTE_CACHE_LINE_SIZE);
+	frag = cache != NULL ? pfrag_cache_alloc(cache, size, RTE_CACHE_LINE_SIZE) :
+		pfrag_alloc(pool, size, RTE_CACHE_LINE_SIZE);
 	if (unlikely(frag == NULL)) {
+		int err = rte_errno;
+
 		rte_pktmbuf_free(m);
-		rte_errno = ENOBUFS;
+		rte_errno = err;
 		return NULL;
 	}
 	pfrag_mbuf_attach(m, frag, size, RTE_PKTMBUF_HEADROOM);
 	return m;
 }
 
-/** pfrag_cache_pktmbuf_alloc() with the calling lcore's cache of @p pool. */
+/**
+ * An mbuf with @p data_room bytes of data room after RTE_PKTMBUF_HEADROOM,
+ * its buffer a fragment from @p cache, its header from @p hdr_pool.
+ * NULL with rte_errno set: EINVAL when the room exceeds what an mbuf can
+ * describe (PFRAG_MBUF_MAX_BUF_LEN with the headroom) or a page, ENOBUFS
+ * when the pool is empty, ENOENT or ENOBUFS when the header pool is.
+ */
+static inline struct rte_mbuf *
+pfrag_cache_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_cache *cache,
+			  uint32_t data_room)
+{
+	return __pfrag_pktmbuf_alloc(hdr_pool, NULL, cache, data_room);
+}
+
+/**
+ * pfrag_cache_pktmbuf_alloc() with the calling lcore's cache of @p pool; on
+ * a non-EAL thread, the pool's shared cache, as pfrag_alloc() does.
+ */
 static inline struct rte_mbuf *
 pfrag_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_pool *pool,
 		    uint32_t data_room)
 {
-	struct pfrag_cache *cache = pfrag_lcore_cache(pool);
-
-	if (unlikely(cache == NULL)) {
-		rte_errno = EINVAL;
-		return NULL;
-	}
-	return pfrag_cache_pktmbuf_alloc(hdr_pool, cache, data_room);
+	return __pfrag_pktmbuf_alloc(hdr_pool, pool, NULL, data_room);
 }
 
 /** True when @p m's data is a pfrag fragment. */

@@ -2,12 +2,16 @@
 
 /*
  * Telemetry: /pfrag/list names the pools, /pfrag/stats,<name> gives one
- * pool's figures (the only pool when the name is left out).
+ * pool's figures (the only pool when the name is left out). Telemetry runs
+ * on its own thread: every look at a pool happens inside pfrag_pool_walk(),
+ * under the pool table's lock, so that no pool is freed meanwhile; what is
+ * replied is a copy.
  */
 
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_string_fns.h>
 #include <rte_telemetry.h>
 
 #include "pfrag.h"
@@ -28,9 +32,12 @@ telemetry_list(const char *cmd __rte_unused, const char *params __rte_unused,
 }
 
 struct find_arg {
-	const char *name;
-	struct pfrag_pool *pool;
+	const char *want;        /* NULL: the only pool */
 	unsigned int count;
+	int found;
+	char name[PFRAG_NAMESIZE];
+	int socket_id;
+	struct pfrag_pool_info info;
 };
 
 static void
@@ -39,8 +46,12 @@ find_one(struct pfrag_pool *pool, void *arg)
 	struct find_arg *f = arg;
 
 	f->count++;
-	if (f->name == NULL ? f->count == 1 : strcmp(pool->name, f->name) == 0)
-		f->pool = pool;
+	if (f->want == NULL ? f->count != 1 : strcmp(pool->name, f->want) != 0)
+		return;
+	/* Copy what the reply needs while the table lock keeps the pool. */
+	f->found = pfrag_pool_info_get(pool, &f->info) == 0;
+	strlcpy(f->name, pool->name, sizeof(f->name));
+	f->socket_id = pool->socket_id;
 }
 
 #define ADD_U64(d, s, field) rte_tel_data_add_dict_u64(d, #field, (s)->field)
@@ -48,35 +59,35 @@ find_one(struct pfrag_pool *pool, void *arg)
 static int
 telemetry_stats(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
-	struct find_arg f = { .name = params != NULL && params[0] != '\0' ? params : NULL };
-	struct pfrag_pool_info info;
+	struct find_arg f = { .want = params != NULL && params[0] != '\0' ? params : NULL };
+	const struct pfrag_pool_info *info = &f.info;
 
 	pfrag_pool_walk(find_one, &f);
 	/* Without a name, only an unambiguous single pool will do. */
-	if (f.pool == NULL || (f.name == NULL && f.count != 1))
+	if (!f.found || (f.want == NULL && f.count != 1))
 		return -EINVAL;
-	pfrag_pool_info_get(f.pool, &info);
 	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_string(d, "name", f.pool->name);
-	rte_tel_data_add_dict_int(d, "socket_id", f.pool->socket_id);
-	ADD_U64(d, &info, page_size);
-	ADD_U64(d, &info, nb_pages);
-	ADD_U64(d, &info, pages_in_use);
-	ADD_U64(d, &info, pages_free);
-	ADD_U64(d, &info, frags_out);
-	ADD_U64(d, &info, user_caches);
-	ADD_U64(d, &info.stats, alloc);
-	ADD_U64(d, &info.stats, alloc_fail);
-	ADD_U64(d, &info.stats, free);
-	ADD_U64(d, &info.stats, drained);
-	ADD_U64(d, &info.stats, refill);
-	ADD_U64(d, &info.stats, reuse);
-	ADD_U64(d, &info.stats, page_get);
-	ADD_U64(d, &info.stats, page_put);
-	ADD_U64(d, &info.stats, ring_get);
-	ADD_U64(d, &info.stats, ring_put);
-	ADD_U64(d, &info.stats, empty);
-	ADD_U64(d, &info.stats, bad_free);
+	rte_tel_data_add_dict_string(d, "name", f.name);
+	rte_tel_data_add_dict_int(d, "socket_id", f.socket_id);
+	ADD_U64(d, info, page_size);
+	ADD_U64(d, info, nb_pages);
+	ADD_U64(d, info, pages_in_use);
+	ADD_U64(d, info, pages_free);
+	ADD_U64(d, info, pages_lost);
+	ADD_U64(d, info, frags_out);
+	ADD_U64(d, info, user_caches);
+	ADD_U64(d, &info->stats, alloc);
+	ADD_U64(d, &info->stats, alloc_fail);
+	ADD_U64(d, &info->stats, free);
+	ADD_U64(d, &info->stats, drained);
+	ADD_U64(d, &info->stats, refill);
+	ADD_U64(d, &info->stats, reuse);
+	ADD_U64(d, &info->stats, page_get);
+	ADD_U64(d, &info->stats, page_put);
+	ADD_U64(d, &info->stats, ring_get);
+	ADD_U64(d, &info->stats, ring_put);
+	ADD_U64(d, &info->stats, empty);
+	ADD_U64(d, &info->stats, bad_free);
 	return 0;
 }
 
