@@ -6,7 +6,8 @@
  *
  * Pool: each port creates its own pfrag pool ("vfrag<port>", page_size and
  * pool_pages devargs) unless pool=<name> names an existing pool to share.
- * Queues own pfrag caches on it; close frees the pool when nothing is out.
+ * Queues own pfrag caches on it; close releases the pool, which pfrag
+ * destroys once no fragment is out (pfrag_pool_release()).
  */
 
 #include <errno.h>
@@ -584,12 +585,16 @@ virtio_frag_close(struct rte_eth_dev *dev)
 		virtio_frag_tx_queue_release(dev, i);
 	if (hw->ops != NULL)
 		hw->ops->dev_close(hw);
+	/*
+	 * The application or another port may still hold our packets: give
+	 * the pool up, pfrag destroys it when the last fragment is back. Its
+	 * name is free at once, so a re-probed port makes a fresh pool.
+	 */
 	if (hw->pool != NULL && hw->own_pool) {
-		ret = pfrag_pool_free(hw->pool);
+		ret = pfrag_pool_release(hw->pool);
 		if (ret < 0)
-			VFRAG_LOG(WARNING, "port %u: pool %s kept: %" PRIu64 " fragments still "
-				  "held by the application", dev->data->port_id,
-				  hw->pool->name, pfrag_pool_frags_out(hw->pool));
+			VFRAG_LOG(ERR, "port %u: pool %s not released: %s", dev->data->port_id,
+				  hw->pool->name, rte_strerror(-ret));
 	}
 	hw->pool = NULL;
 	return 0;

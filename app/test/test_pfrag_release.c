@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+/*
+ * pfrag_release_autotest: giving a pool up while its fragments are out.
+ * - lib: pfrag_pool_release() of a busy pool defers, frees the name at
+ *   once, and destroys the pool (memzones back) once the last fragment
+ *   returns from another thread; an idle pool goes at once.
+ * - PMD: a vswitch hot-unplugs a net_virtio_frag_user port (rte_dev_remove)
+ *   while mbufs of the port's pool are still held elsewhere (another port's
+ *   TX ring), then plugs it again: both quiet (no warning, no error), the
+ *   re-plugged port gets a working pool, and once the held mbufs are freed
+ *   the old pool is destroyed and every memzone is back.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_memzone.h>
+
+#include <pfrag.h>
+#include <pfrag_mbuf.h>
+
+#include "test.h"
+#include "test_pfrag_logcap.h"
+#include "test_virtio_frag_peer.h"
+
+#define HELD 16
+#define PORT_NAME "net_virtio_frag_user6"
+
+/* Memzones of pfrag pools: their pages and their rings. */
+static void
+mz_count_one(const struct rte_memzone *mz, void *arg)
+{
+	if (strncmp(mz->name, "pfrag", 5) == 0 || strncmp(mz->name, "RG_pfrag", 8) == 0)
+		(*(unsigned int *)arg)++;
+}
+
+static unsigned int
+memzones(void)
+{
+	unsigned int n = 0;
+
+	rte_memzone_walk(mz_count_one, &n);
+	return n;
+}
+
+/*
+ * Wait for every released pool to be destroyed: the EAL alarm retries every
+ * PFRAG_RELEASE_RETRY_MS; give up after 10 s (a hang guard, not a timing).
+ */
+static int
+wait_released(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 1000 && pfrag_pool_released_count() != 0; i++)
+		usleep(10000);
+	return pfrag_pool_released_count() == 0 ? 0 : -1;
+}
+
+static void *
+free_from_thread(void *arg)
+{
+	struct rte_mbuf **m = arg;
+
+	rte_pktmbuf_free_bulk(m, HELD);
+	return NULL;
+}
+
+static int
+test_release_lib(struct rte_mempool *hdrs)
+{
+	unsigned int mz0 = memzones();
+	struct pfrag_pool *p, *again;
+	struct rte_mbuf *m[HELD];
+	unsigned int i;
+	pthread_t t;
+
+	p = pfrag_pool_create("rel", SOCKET_ID_ANY, 0, 16, 0);
+	TEST_ASSERT_NOT_NULL(p, "pool");
+	TEST_ASSERT_EQUAL(memzones(), mz0 + 2, "a pool's memzones (pages, ring) not seen");
+	for (i = 0; i < HELD; i++) {
+		m[i] = pfrag_pktmbuf_alloc(hdrs, p, 1500);
+		TEST_ASSERT_NOT_NULL(m[i], "mbuf %u", i);
+	}
+	TEST_ASSERT_EQUAL(pfrag_pool_release(p), 1, "busy pool: destruction deferred");
+	TEST_ASSERT_EQUAL(pfrag_pool_release(p), -EINVAL, "released twice");
+	TEST_ASSERT_EQUAL(pfrag_pool_free(p), -EINVAL, "pfrag_pool_free of a released pool");
+	TEST_ASSERT_EQUAL(pfrag_pool_released_count(), 1, "one pool waits");
+	TEST_ASSERT_NULL(pfrag_pool_lookup("rel"), "a released pool is not looked up");
+	/* The name is free: a new pool takes it while the old one waits. */
+	again = pfrag_pool_create("rel", SOCKET_ID_ANY, 0, 16, 0);
+	TEST_ASSERT_NOT_NULL(again, "name of a released pool: %s", rte_strerror(rte_errno));
+	TEST_ASSERT_EQUAL(pfrag_pool_release(again), 0, "idle pool: destroyed at once");
+	/* The packets come back on a thread of their own, as from a TX ring. */
+	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, free_from_thread, m), "thread");
+	pthread_join(t, NULL);
+	TEST_ASSERT_SUCCESS(wait_released(), "released pool not destroyed after its last "
+			    "fragment returned");
+	TEST_ASSERT_EQUAL(memzones(), mz0, "memzones left behind");
+	return TEST_SUCCESS;
+}
+
+static int
+plug(const char *devargs, uint16_t *port, struct pfrag_pool **pool)
+{
+	char name[PFRAG_NAMESIZE];
+
+	TEST_ASSERT_SUCCESS(rte_dev_probe(devargs), "probe %s", devargs);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(PORT_NAME, port), "port");
+	snprintf(name, sizeof(name), "vfrag%u", *port);
+	*pool = pfrag_pool_lookup(name);
+	TEST_ASSERT_NOT_NULL(*pool, "the port's pool %s", name);
+	return TEST_SUCCESS;
+}
+
+static int
+unplug(uint16_t port)
+{
+	struct rte_eth_dev_info info;
+
+	TEST_ASSERT_SUCCESS(rte_eth_dev_info_get(port, &info), "info");
+	TEST_ASSERT_SUCCESS(rte_dev_remove(info.device), "hot-unplug");
+	return TEST_SUCCESS;
+}
+
+static int
+test_replug(struct rte_mempool *hdrs)
+{
+	unsigned int mz0 = memzones(), i, loud;
+	struct pfrag_pool *old, *fresh;
+	struct pfrag_pool_info info;
+	struct rte_mbuf *m[HELD];
+	char dir[64], devargs[256];
+	uint16_t port;
+	int ret = TEST_FAILED;
+
+	TEST_ASSERT_SUCCESS(vf_tmpdir(dir, sizeof(dir)), "tmpdir");
+	snprintf(devargs, sizeof(devargs), "%s,path=%s/replug.sock,server=1", PORT_NAME, dir);
+	TEST_ASSERT_SUCCESS(logcap_start(1), "log capture");
+	if (plug(devargs, &port, &old) != TEST_SUCCESS)
+		goto out;
+	/* The port's packets, held by the application or another port's TX ring. */
+	for (i = 0; i < HELD; i++) {
+		m[i] = pfrag_pktmbuf_alloc(hdrs, old, 1500);
+		if (m[i] == NULL) {
+			printf("mbuf %u of the port's pool: %s\n", i, rte_strerror(rte_errno));
+			goto out;
+		}
+	}
+	if (unplug(port) != TEST_SUCCESS || plug(devargs, &port, &fresh) != TEST_SUCCESS)
+		goto out_free;
+	if (fresh == old || pfrag_pool_info_get(fresh, &info) != 0 || info.frags_out != 0) {
+		printf("the re-plugged port did not get a fresh pool\n");
+		goto out_free;
+	}
+	ret = TEST_SUCCESS;
+out_free:
+	rte_pktmbuf_free_bulk(m, HELD);
+	if (ret == TEST_SUCCESS && wait_released() != 0) {
+		printf("the unplugged port's pool is not destroyed after its packets "
+		       "came back\n");
+		ret = TEST_FAILED;
+	}
+	if (ret == TEST_SUCCESS && unplug(port) != TEST_SUCCESS)
+		ret = TEST_FAILED;
+out:
+	logcap_stop();
+	vf_tmpdir_remove(dir);
+	/*
+	 * About pools, that is: under --no-huge the transport warns at every
+	 * probe that it cannot follow memory hotplug, which is another matter.
+	 */
+	loud = logcap_count_level_match(RTE_LOG_WARNING, "pool");
+	if (loud != 0)
+		logcap_dump(RTE_LOG_WARNING);
+	TEST_ASSERT_EQUAL(ret, TEST_SUCCESS, "hot-unplug and re-plug");
+	TEST_ASSERT_EQUAL(loud, 0, "hot-unplug and re-plug must be quiet about the pool");
+	TEST_ASSERT_SUCCESS(wait_released(), "pools left pending");
+	TEST_ASSERT_EQUAL(memzones(), mz0, "memzones left behind (pools leaked)");
+	return TEST_SUCCESS;
+}
+
+static int
+pfrag_release_autotest(void)
+{
+	struct rte_mempool *hdrs;
+	int ret;
+
+	hdrs = pfrag_mbuf_hdr_pool_create("rel_hdrs", 256, SOCKET_ID_ANY);
+	TEST_ASSERT_NOT_NULL(hdrs, "header pool");
+	ret = test_release_lib(hdrs);
+	if (ret == TEST_SUCCESS)
+		ret = test_replug(hdrs);
+	rte_mempool_free(hdrs);
+	return ret;
+}
+
+PFRAG_TEST_REGISTER(pfrag_release_autotest, FAST, PFRAG_TEST_NOHUGE, pfrag_release_autotest);
