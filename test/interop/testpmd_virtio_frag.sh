@@ -6,11 +6,22 @@
 #   rxonly  - the peer sends (txonly), our port receives
 #   txonly  - our port sends, the peer receives (rxonly)
 #   io      - both forward (io), our port starts with a burst (--tx-first)
+# Checks, per mode: both testpmd processes exit 0 (a crash while stopping or
+# closing a port fails, although the statistics were printed before), and our
+# counters against the peer's:
+#   rxonly  peer TX - ring <= our RX <= peer TX: the peer counts only what it
+#           put into our RX ring; what it put there after we stopped polling
+#           is at most the ring's posted slots (--rxd, one 64 B packet each);
+#           --no-flush-rx: testpmd must not drop uncounted packets at start.
+#   txonly  our TX == peer RX.
+#   io      our RX <= peer TX <= peer RX <= our TX <= our RX + burst: nobody
+#           forwards what it did not receive, and only the first burst (32)
+#           circulates; our RX >= 1000 (every packet went round many times).
 # Every process the script starts is stopped, also on failure or Ctrl-C.
 #
 # usage: test/interop/testpmd_virtio_frag.sh [-b BUILD_DIR] [-t SECONDS] [MODE...]
 # Needs: 2 MB hugepages, the distro dpdk package (dpdk-testpmd), a build of
-# this tree. Exit status 0 when every mode moved packets, 1 otherwise,
+# this tree. Exit status 0 when every mode passed its checks, 1 otherwise,
 # 77 when something it needs is missing.
 
 set -u
@@ -21,11 +32,13 @@ while getopts "b:t:h" opt; do
 	case $opt in
 	b) build=$OPTARG ;;
 	t) secs=$OPTARG ;;
-	*) sed -n '3,14p' "$0"; exit 2 ;;
+	*) sed -n '3,27p' "$0"; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
 modes=${*:-rxonly txonly io}
+ring=256        # our --rxd/--txd: the bound of what a ring can hold at stop
+burst=32        # testpmd's burst: what --tx-first puts into the io loop
 
 testpmd=$(command -v dpdk-testpmd) || { echo "SKIP: dpdk-testpmd not installed"; exit 77; }
 so=$build/drivers/net/virtio_frag/librte_net_virtio_frag.so
@@ -89,14 +102,19 @@ for mode in $modes; do
 		--file-prefix=vfi-fe-$$ --log-level=lib.eal:warning -d "$plugin" \
 		--vdev "net_virtio_frag_user0,path=$sock" -- \
 		--no-mlockall -a --forward-mode=$mode $extra --stats-period 60 \
+		--rxd=$ring --txd=$ring --burst=$burst --no-flush-rx \
 		> "$sockdir/fe-$mode.log" 2>&1 </dev/null &
 	fe_pid=$!
 	sleep "$secs"
+	# testpmd exits 0 after SIGINT: stop, close, EAL clean-up. Anything else
+	# (a crash or abort at stop or close) fails the mode.
 	kill -INT $fe_pid 2>/dev/null
 	wait $fe_pid
+	fe_rc=$?
 	fe_pid=
 	kill -INT $peer_pid 2>/dev/null
 	wait $peer_pid
+	peer_rc=$?
 	peer_pid=
 
 	rx=$(fwd_stat "$sockdir/fe-$mode.log" RX-packets)
@@ -109,12 +127,30 @@ for mode in $modes; do
 		"(RX $(awk -v n="${rx:-0}" -v s="$secs" 'BEGIN{printf "%.2f", n/s/1e6}') Mpps," \
 		"TX $(awk -v n="${tx:-0}" -v s="$secs" 'BEGIN{printf "%.2f", n/s/1e6}') Mpps)"
 	echo "   peer: RX-packets ${prx:-?} TX-packets ${ptx:-?}"
+	echo "   exit status: ours $fe_rc, peer $peer_rc"
+	rx=${rx:-0} tx=${tx:-0} prx=${prx:-0} ptx=${ptx:-0}
+	ok=1
+	check() { # condition words...: evaluate, print, remember a failure
+		if "$@"; then echo "   ok   $*"; else echo "   FAIL $*"; ok=0; fi
+	}
+	check [ "$fe_rc" -eq 0 ]
+	check [ "$peer_rc" -eq 0 ]
 	case $mode in
-	rxonly) ok=$([ "${rx:-0}" -gt 0 ] && [ "${rx:-0}" -le "${ptx:-0}" ] && echo 1) ;;
-	txonly) ok=$([ "${tx:-0}" -gt 0 ] && [ "${tx:-0}" -eq "${prx:-0}" ] && echo 1) ;;
-	io) ok=$([ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] && echo 1) ;;
+	rxonly)
+		check [ "$rx" -gt 0 ]
+		check [ "$rx" -le "$ptx" ]
+		check [ "$((ptx - rx))" -le "$ring" ] ;;
+	txonly)
+		check [ "$tx" -gt 0 ]
+		check [ "$tx" -eq "$prx" ] ;;
+	io)
+		check [ "$rx" -ge 1000 ]
+		check [ "$rx" -le "$ptx" ]
+		check [ "$ptx" -le "$prx" ]
+		check [ "$prx" -le "$tx" ]
+		check [ "$tx" -le "$((rx + burst))" ] ;;
 	esac
-	if [ "${ok:-}" = 1 ]; then
+	if [ "$ok" = 1 ]; then
 		echo "   $mode: OK"
 	else
 		echo "   $mode: FAILED"; tail -30 "$sockdir/fe-$mode.log"
