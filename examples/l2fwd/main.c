@@ -782,8 +782,15 @@ json_pool(struct pfrag_pool *pool, void *arg)
 }
 
 static void
-print_final(double secs, const struct pool_sum *run, uint64_t frags_left)
+drain_pool_caches(struct pfrag_pool *pool, void *arg __rte_unused)
 {
+	pfrag_pool_drain_caches(pool);
+}
+
+static void
+print_final(double secs, const struct pool_sum *run, const struct pool_sum *after)
+{
+	uint64_t frags_left = after->frags_out;
 	uint64_t tot_rx = 0, tot_tx = 0, tot_drop = 0;
 	const struct rte_eth_stats *hw;
 	uint16_t portid;
@@ -806,7 +813,8 @@ print_final(double secs, const struct pool_sum *run, uint64_t frags_left)
 		       " fragments in flight, %.0f bytes pinned/pkt, reuse-in-place"
 		       " %.1f%%, %" PRIu64 " failed allocations\n", run->pages_in_use,
 		       run->frags_out, pinned, reuse_rate, run->alloc_fail);
-		printf("after close: %" PRIu64 " fragments in flight\n", frags_left);
+		printf("after close: %" PRIu64 " fragments in flight, %" PRIu64 " pages in use\n",
+		       frags_left, after->pages_in_use);
 		return;
 	}
 	printf("{\"duration_s\":%.3f,\"mac_updating\":%s,\"ports\":[", secs,
@@ -834,7 +842,8 @@ print_final(double secs, const struct pool_sum *run, uint64_t frags_left)
 	printf("\"pools\":[");
 	first = 1;
 	pfrag_pool_walk(json_pool, &first);
-	printf("],\"frags_in_flight_after_close\":%" PRIu64 "}\n", frags_left);
+	printf("],\"frags_in_flight_after_close\":%" PRIu64 ",\"pages_in_use_after_close\":%"
+	       PRIu64 "}\n", frags_left, after->pages_in_use);
 }
 
 int
@@ -976,13 +985,18 @@ stop:
 	 */
 	if (pfrag_mempool_is_pfrag(pktmbuf_pool))
 		pfrag_mempool_flush(pktmbuf_pool);
+	/*
+	 * Pages, not only fragments: once the lcore caches gave back their
+	 * current pages, a page still in use is a leaked reference.
+	 */
+	pfrag_pool_walk(drain_pool_caches, NULL);
 	pfrag_pool_walk(pool_add, &after);
 	if (status == EXIT_SUCCESS)
 		print_final(first_tsc != 0 ? (double)(end_tsc - first_tsc) / rte_get_tsc_hz() :
-			    0.0, &run, after.frags_out);
-	if (after.frags_out != 0) {
-		fprintf(stderr, "error: %" PRIu64 " fragments still in flight after close\n",
-			after.frags_out);
+			    0.0, &run, &after);
+	if (after.frags_out != 0 || after.pages_in_use != 0) {
+		fprintf(stderr, "error: %" PRIu64 " fragments, %" PRIu64 " pages still in use "
+			"after close\n", after.frags_out, after.pages_in_use);
 		status = EXIT_FAILURE;
 	}
 out:
