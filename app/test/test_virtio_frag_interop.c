@@ -173,13 +173,11 @@ static int
 vf_check_drained(uint16_t port)
 {
 	struct pfrag_pool *pool = vf_pool(port);
-	struct pfrag_pool_info info;
 
 	TEST_ASSERT_NOT_NULL(pool, "port %u has its pool", port);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(port), "stop");
-	TEST_ASSERT_SUCCESS(pfrag_pool_info_get(pool, &info), "pool info");
-	TEST_ASSERT_EQUAL(info.frags_out, 0, "fragments in flight after stop");
-	TEST_ASSERT_EQUAL(info.pages_in_use, 0, "pages in use after stop");
+	TEST_ASSERT_SUCCESS(pfrag_test_pool_back(pool, NULL, "after stop"),
+			    "pool idle after stop: no fragment, no page, every page free");
 	TEST_ASSERT(vf_xstat(port, "rx_drains") > 0, "stop drained pages");
 	return TEST_SUCCESS;
 }
@@ -253,7 +251,6 @@ static int
 vf_cycles(void)
 {
 	struct rte_malloc_socket_stats ms0 = { 0 }, ms;
-	struct pfrag_pool_info info;
 	struct vf_rt_result r;
 	struct pfrag_pool *pool;
 	unsigned int i;
@@ -264,9 +261,8 @@ vf_cycles(void)
 		TEST_ASSERT_SUCCESS(ret, "cycle %u: round trip %" PRIu64 "/256", i, r.received);
 		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(ctx.port), "cycle %u: stop", i);
 		pool = vf_pool(ctx.port);
-		TEST_ASSERT_SUCCESS(pfrag_pool_info_get(pool, &info), "pool info");
-		TEST_ASSERT_EQUAL(info.frags_out, 0, "cycle %u: fragments out after stop", i);
-		TEST_ASSERT_EQUAL(info.pages_in_use, 0, "cycle %u: pages in use after stop", i);
+		TEST_ASSERT_SUCCESS(pfrag_test_pool_back(pool, NULL, "after stop"),
+				    "cycle %u: pool idle after stop", i);
 		TEST_ASSERT_SUCCESS(rte_eth_dev_start(ctx.port), "cycle %u: start", i);
 		TEST_ASSERT_SUCCESS(vf_wait_link(ctx.port, 1, 10000), "cycle %u: link", i);
 		TEST_ASSERT_SUCCESS(vf_wait_traffic(ctx.port, ctx.mp, 10000),
