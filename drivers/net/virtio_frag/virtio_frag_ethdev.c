@@ -196,6 +196,12 @@ virtio_frag_parse_args(const char *params, struct virtio_frag_args *args)
 	if (get_uint(kv, VFRAG_ARG_POOL_PAGES, 0, 1u << 24, &v) < 0)
 		goto out;
 	args->pool_pages = (uint32_t)v;
+	/* A key given twice would silently take its last value: refuse it. */
+	if (rte_kvargs_count(kv, VFRAG_ARG_POOL) > 1 || rte_kvargs_count(kv, VFRAG_ARG_MAC) > 1) {
+		VFRAG_LOG(ERR, "devarg %s given more than once",
+			  rte_kvargs_count(kv, VFRAG_ARG_POOL) > 1 ? VFRAG_ARG_POOL : VFRAG_ARG_MAC);
+		goto out;
+	}
 	str.buf = args->pool;
 	str.len = sizeof(args->pool);
 	if (rte_kvargs_process(kv, VFRAG_ARG_POOL, parse_string, &str) < 0)
