@@ -44,6 +44,15 @@ virtio_frag_rx_room(const struct virtio_frag_vq *vq)
 	if (vq->rx_buf_size != 0)
 		return vq->rx_buf_size;
 	room = RTE_ALIGN_CEIL(vq->rx_ewma >> VFRAG_EWMA_SHIFT, VFRAG_RX_BUF_STEP);
+	/*
+	 * Whatever the average, a frame of the MTU must fit in the buffers a
+	 * packet may span (as Linux sizes its minimum mergeable buffer by the
+	 * ring): else, after small traffic, every jumbo frame is dropped and,
+	 * never received, cannot move the average back up.
+	 */
+	room = RTE_MAX(room, RTE_ALIGN_CEIL(((uint32_t)hw->mtu + RTE_ETHER_HDR_LEN +
+					     RTE_VLAN_HLEN * 2 + VFRAG_MAX_CHAIN - 1) /
+					    VFRAG_MAX_CHAIN, VFRAG_RX_BUF_STEP));
 	return RTE_MIN(RTE_MAX(room, VFRAG_RX_BUF_MIN), VFRAG_RX_BUF_MAX);
 }
 
