@@ -238,6 +238,37 @@ test_adaptive(void)
 	return stub_port_done(port, ret);
 }
 
+/*
+ * MTU 9000, adaptive: after small traffic the buffers shrink only as far as
+ * a 9000-byte frame still fits in the 64 buffers a packet may span
+ * (9022 / 64 rounded up to 192), so a jumbo frame is received at once.
+ */
+static int
+test_adaptive_jumbo(void)
+{
+	unsigned int pkts = 0, segs = 0, i;
+	uint16_t port;
+	int ret, nbufs;
+
+	TEST_ASSERT_SUCCESS(stub_port("queue_size=256", 256, 9000, &port), "port");
+	ret = rx_frames(port, 600, 60);
+	if (ret == TEST_SUCCESS && vf_xstat(port, "rx_buf_size") != 192) {
+		printf("MTU 9000 after 600 x 60 B: rx_buf_size %" PRId64 ", 192 expected\n",
+		       vf_xstat(port, "rx_buf_size"));
+		ret = TEST_FAILED;
+	}
+	for (i = 0; ret == TEST_SUCCESS && i < 4; i++) {
+		nbufs = vstub_rx_packet(&stub, 0, 9014, (uint8_t)i);
+		if (nbufs < 1 || nbufs > 64 ||
+		    rx_check(port, 0, 9014, 9014, (uint8_t)i, &pkts, &segs) != TEST_SUCCESS ||
+		    pkts != i + 1) {
+			printf("9014-byte frame %u over %d buffers not received\n", i, nbufs);
+			ret = TEST_FAILED;
+		}
+	}
+	return stub_port_done(port, ret);
+}
+
 /* rx_buf_size=512 pins the size: small traffic changes nothing. */
 static int
 test_fixed_size(void)
@@ -332,6 +363,7 @@ static const struct unit_test_suite claims_suite = {
 	.teardown = claims_teardown,
 	.cases = {
 		TEST_CASE(test_adaptive),
+		TEST_CASE(test_adaptive_jumbo),
 		TEST_CASE(test_fixed_size),
 		TEST_CASE(test_no_mrg_rxbuf),
 		TEST_CASE(test_queue_size_default),
