@@ -105,8 +105,15 @@ int
 vf_peer_start(struct vf_peer *p, const char *dir, const char *sock, int client,
 	      const char *fwd_mode)
 {
+	return vf_peer_start_mq(p, dir, sock, client, fwd_mode, 1);
+}
+
+int
+vf_peer_start_mq(struct vf_peer *p, const char *dir, const char *sock, int client,
+		 const char *fwd_mode, uint16_t queues)
+{
 	static unsigned int nb_peers;
-	char vdev[300], prefix[64], fwd[64];
+	char vdev[300], prefix[64], fwd[64], rxq[32], txq[32];
 	const char *testpmd = vf_testpmd_path();
 	int pipefd[2], logfd;
 	pid_t pid;
@@ -118,8 +125,10 @@ vf_peer_start(struct vf_peer *p, const char *dir, const char *sock, int client,
 		return -ENOENT;
 	snprintf(p->log, sizeof(p->log), "%s/peer%u.log", dir, nb_peers);
 	snprintf(prefix, sizeof(prefix), "--file-prefix=vfpeer-%d-%u", getpid(), nb_peers++);
-	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=1%s", sock,
+	snprintf(vdev, sizeof(vdev), "net_vhost0,iface=%s,queues=%u%s", sock, queues,
 		 client ? ",client=1" : "");
+	snprintf(rxq, sizeof(rxq), "--rxq=%u", queues);
+	snprintf(txq, sizeof(txq), "--txq=%u", queues);
 	snprintf(fwd, sizeof(fwd), "--forward-mode=%s", fwd_mode);
 	if (pipe(pipefd) < 0)
 		return -errno;
@@ -147,7 +156,7 @@ vf_peer_start(struct vf_peer *p, const char *dir, const char *sock, int client,
 		      "--in-memory", "--single-file-segments", prefix,
 		      "--log-level=lib.eal:warning", "--vdev", vdev, "--",
 		      "--no-mlockall", "--total-num-mbufs=16384", "--max-pkt-len=9728",
-		      "-a", fwd, (char *)NULL);
+		      rxq, txq, "-a", fwd, (char *)NULL);
 		_exit(127);
 	}
 	close(pipefd[0]);
@@ -227,9 +236,17 @@ int
 vf_port_create(const char *name, const char *devargs, struct rte_mempool *mp,
 	       uint16_t ring, uint16_t mtu, uint16_t *port)
 {
+	return vf_port_create_mq(name, devargs, mp, ring, mtu, 1, port);
+}
+
+int
+vf_port_create_mq(const char *name, const char *devargs, struct rte_mempool *mp,
+		  uint16_t ring, uint16_t mtu, uint16_t queues, uint16_t *port)
+{
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 	int ret = -1, i;
+	uint16_t q;
 
 	/* The peer may be between bind() and listen(): try again a few times. */
 	for (i = 0; i < 10; i++) {
@@ -251,11 +268,12 @@ vf_port_create(const char *name, const char *devargs, struct rte_mempool *mp,
 	if (rte_eth_dev_info_get(*port, &info) == 0 && info.dev_flags != NULL &&
 	    (*info.dev_flags & RTE_ETH_DEV_INTR_LSC))
 		conf.intr_conf.lsc = 1;
-	ret = rte_eth_dev_configure(*port, 1, 1, &conf);
-	if (ret == 0)
-		ret = rte_eth_rx_queue_setup(*port, 0, ring, rte_socket_id(), NULL, mp);
-	if (ret == 0)
-		ret = rte_eth_tx_queue_setup(*port, 0, ring, rte_socket_id(), NULL);
+	ret = rte_eth_dev_configure(*port, queues, queues, &conf);
+	for (q = 0; ret == 0 && q < queues; q++) {
+		ret = rte_eth_rx_queue_setup(*port, q, ring, rte_socket_id(), NULL, mp);
+		if (ret == 0)
+			ret = rte_eth_tx_queue_setup(*port, q, ring, rte_socket_id(), NULL);
+	}
 	if (ret == 0)
 		ret = rte_eth_dev_start(*port);
 	if (ret == 0)
@@ -400,8 +418,9 @@ check_packet(struct rte_mbuf *m, const struct rte_ether_addr *mac, uint32_t size
 }
 
 static int
-vf_roundtrip_quiet(uint16_t port, struct rte_mempool *mp, uint32_t size, uint32_t n,
-		   uint32_t window, unsigned int timeout_ms, struct vf_rt_result *res)
+vf_roundtrip_quiet(uint16_t port, uint16_t queue, struct rte_mempool *mp, uint32_t size,
+		   uint32_t n, uint32_t window, unsigned int timeout_ms,
+		   struct vf_rt_result *res)
 {
 	static uint8_t buf[16384];
 	struct rte_mbuf *tx[32], *rx[32];
@@ -425,7 +444,7 @@ vf_roundtrip_quiet(uint16_t port, struct rte_mempool *mp, uint32_t size, uint32_
 			next_seq++;
 		}
 		if (nb > 0) {
-			k = rte_eth_tx_burst(port, 0, tx, nb);
+			k = rte_eth_tx_burst(port, queue, tx, nb);
 			res->sent += k;
 			if (k < nb) {
 				/* Ring full: take the rest back and resend them later. */
@@ -433,7 +452,7 @@ vf_roundtrip_quiet(uint16_t port, struct rte_mempool *mp, uint32_t size, uint32_
 				rte_pktmbuf_free_bulk(&tx[k], nb - k);
 			}
 		}
-		nb = rte_eth_rx_burst(port, 0, rx, RTE_DIM(rx));
+		nb = rte_eth_rx_burst(port, queue, rx, RTE_DIM(rx));
 		for (i = 0; i < nb; i++) {
 			switch (check_packet(rx[i], &mac, size, &seq, buf)) {
 			case PKT_STALE:
@@ -468,13 +487,20 @@ vf_roundtrip_quiet(uint16_t port, struct rte_mempool *mp, uint32_t size, uint32_
 }
 
 int
-vf_roundtrip(uint16_t port, struct rte_mempool *mp, uint32_t size, uint32_t n,
-	     uint32_t window, unsigned int timeout_ms, struct vf_rt_result *res)
+vf_roundtrip_q(uint16_t port, uint16_t queue, struct rte_mempool *mp, uint32_t size,
+	       uint32_t n, uint32_t window, unsigned int timeout_ms, struct vf_rt_result *res)
 {
-	if (vf_roundtrip_quiet(port, mp, size, n, window, timeout_ms, res) == 0)
+	if (vf_roundtrip_quiet(port, queue, mp, size, n, window, timeout_ms, res) == 0)
 		return 0;
 	vf_port_dump(port);
 	return -1;
+}
+
+int
+vf_roundtrip(uint16_t port, struct rte_mempool *mp, uint32_t size, uint32_t n,
+	     uint32_t window, unsigned int timeout_ms, struct vf_rt_result *res)
+{
+	return vf_roundtrip_q(port, 0, mp, size, n, window, timeout_ms, res);
 }
 
 int
@@ -485,7 +511,7 @@ vf_wait_traffic(uint16_t port, struct rte_mempool *mp, unsigned int ms)
 
 	/* Quiet: vf_roundtrip() dumps the port on every miss otherwise. */
 	do {
-		if (vf_roundtrip_quiet(port, mp, 64, 1, 1, 100, &r) == 0)
+		if (vf_roundtrip_quiet(port, 0, mp, 64, 1, 1, 100, &r) == 0)
 			return 0;
 	} while (now_ms() < end);
 	return -ETIMEDOUT;

@@ -34,6 +34,9 @@ void vf_tmpdir_remove(const char *dir);
  */
 int vf_peer_start(struct vf_peer *p, const char *dir, const char *sock, int client,
 		  const char *fwd_mode);
+/** vf_peer_start() with @p queues queue pairs on the peer's port (--rxq/--txq). */
+int vf_peer_start_mq(struct vf_peer *p, const char *dir, const char *sock, int client,
+		     const char *fwd_mode, uint16_t queues);
 /** Ask the peer to quit; kill it if it does not within a few seconds. */
 void vf_peer_stop(struct vf_peer *p);
 /** SIGKILL the peer (a backend crash). */
@@ -50,6 +53,9 @@ int vf_wait_file(const char *path, unsigned int ms);
  */
 int vf_port_create(const char *name, const char *devargs, struct rte_mempool *mp,
 		   uint16_t ring, uint16_t mtu, uint16_t *port);
+/** vf_port_create() with @p queues RX and TX queues. */
+int vf_port_create_mq(const char *name, const char *devargs, struct rte_mempool *mp,
+		      uint16_t ring, uint16_t mtu, uint16_t queues, uint16_t *port);
 /** Stop, close and remove the vdev. */
 void vf_port_destroy(const char *name, uint16_t port);
 /** Wait up to @p ms for the link to be @p up. */
@@ -72,6 +78,11 @@ struct vf_rt_result {
  */
 int vf_roundtrip(uint16_t port, struct rte_mempool *mp, uint32_t size, uint32_t n,
 		 uint32_t window, unsigned int timeout_ms, struct vf_rt_result *res);
+
+/** vf_roundtrip() on queue pair @p queue (the peer forwards each queue to itself). */
+int vf_roundtrip_q(uint16_t port, uint16_t queue, struct rte_mempool *mp, uint32_t size,
+		   uint32_t n, uint32_t window, unsigned int timeout_ms,
+		   struct vf_rt_result *res);
 
 /**
  * Link up means the rings are handed over, not that the peer forwards yet:
