@@ -23,6 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
@@ -35,7 +36,14 @@
 
 #define TEL_POOLS 3
 #define TEL_PAGES 5u
+/* Debug-checks builds (the sanitizer build) are slower per request. */
+#if PFRAG_DEBUG
 #define TEL_REQUESTS 20000
+#else
+#define TEL_REQUESTS 100000
+#endif
+/* And at most this long, to stay a fast test on a loaded machine. */
+#define TEL_SECONDS 5
 
 static volatile int tel_stop;
 static uint64_t tel_cycles;
@@ -135,6 +143,7 @@ pfrag_telemetry_race_autotest(void)
 {
 	unsigned int req, i, bad = 0, found = 0;
 	char reply[4096], cmd[64];
+	uint64_t end;
 	pthread_t t;
 	int fd;
 
@@ -145,7 +154,10 @@ pfrag_telemetry_race_autotest(void)
 		return TEST_SKIPPED;
 	}
 	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, pool_churn, NULL), "thread");
+	end = rte_get_timer_cycles() + TEL_SECONDS * rte_get_timer_hz();
 	for (req = 0; req < TEL_REQUESTS && bad == 0; req++) {
+		if ((req & 1023) == 0 && rte_get_timer_cycles() > end)
+			break;
 		i = req % (TEL_POOLS + 1);
 		if (i == TEL_POOLS)
 			snprintf(cmd, sizeof(cmd), "/pfrag/list");
@@ -179,9 +191,17 @@ PFRAG_TEST_REGISTER(pfrag_telemetry_race_autotest, FAST, PFRAG_TEST_NOHUGE, pfra
 /* ---- frees against the books and pfrag_pool_free() ---- */
 
 #define FR_PAGES 8192u
+#define FR_PROBE_PAGES 2048u
+/* Debug builds poison every page that moves: fewer rounds, wider windows. */
+#if PFRAG_DEBUG
+#define FR_ROUNDS 4
+#define FR_PROBE_ROUNDS 10
+#define FR_DRAINS 100000
+#else
 #define FR_ROUNDS 20
 #define FR_PROBE_ROUNDS 50
-#define FR_PROBE_PAGES 2048u
+#define FR_DRAINS 500000
+#endif
 
 static void *fr_frag[FR_PAGES];
 static unsigned int fr_n;
@@ -324,15 +344,15 @@ race_shared_cache(struct pfrag_pool *p)
 	TEST_ASSERT_SUCCESS(logcap_start(0), "log capture");
 	any_stop = 0;
 	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, shared_cache_user, p), "thread");
-	for (i = 0; i < 200000; i++)
+	for (i = 0; i < FR_DRAINS; i++)
 		pfrag_pool_drain_caches(p);
 	__atomic_store_n(&any_stop, 1, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
 	pfrag_pool_drain_caches(p);
 	pfrag_pool_info_get(p, &info);
 	logcap_stop();
-	printf("shared cache: %" PRIu64 " allocations against 200000 drains\n",
-	       info.stats.alloc);
+	printf("shared cache: %" PRIu64 " allocations against %u drains\n",
+	       info.stats.alloc, FR_DRAINS);
 	TEST_ASSERT_EQUAL(logcap_count_level(RTE_LOG_WARNING), 0, "errors logged");
 	TEST_ASSERT_EQUAL(info.frags_out, 0, "fragments out");
 	TEST_ASSERT_EQUAL(info.pages_free, p->nb_pages, "pages lost by the drains");
