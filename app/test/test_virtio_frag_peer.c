@@ -26,6 +26,7 @@
 #define VF_MAGIC 0x76667267u    /* "vfrg" */
 #define VF_ETHERTYPE 0x88b5     /* local experimental */
 #define VF_SEG 2048u
+#define VF_MAX_FRAME 16384u
 
 struct vf_hdr {
 	uint32_t magic;
@@ -390,22 +391,29 @@ enum { PKT_OK, PKT_STALE, PKT_FOREIGN, PKT_BAD };
 
 /* Classify a returned packet; *seq gets its sequence number when ours. */
 static int
-check_packet(struct rte_mbuf *m, const struct rte_ether_addr *mac, uint32_t size,
-	     uint32_t *seq, uint8_t *buf)
+check_packet(struct rte_mbuf *m, const struct rte_ether_addr *mac,
+	     const struct vf_stream *s, uint32_t *seq, uint8_t *buf)
 {
-	const uint8_t *p = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)p;
+	const struct rte_ether_hdr *eth;
+	uint32_t i, csum = 0, size;
+	const uint8_t *p;
 	struct vf_hdr h;
-	uint32_t i, csum = 0;
 
-	if (p == NULL || m->pkt_len < RTE_ETHER_HDR_LEN + sizeof(h))
+	if (m->pkt_len < RTE_ETHER_HDR_LEN + sizeof(h) || m->pkt_len > VF_MAX_FRAME)
 		return PKT_FOREIGN;
+	p = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
+	if (p == NULL)
+		return PKT_FOREIGN;
+	eth = (const struct rte_ether_hdr *)p;
 	memcpy(&h, p + RTE_ETHER_HDR_LEN, sizeof(h));
 	if (h.magic != VF_MAGIC || eth->ether_type != rte_cpu_to_be_16(VF_ETHERTYPE))
 		return PKT_FOREIGN;
 	if (h.run != vf_run_id)
 		return PKT_STALE;
+	if (h.seq >= s->n)
+		return PKT_FOREIGN;
 	*seq = h.seq;
+	size = s->size(h.seq, s->arg);
 	if (m->pkt_len != size || h.len != size ||
 	    !rte_is_same_ether_addr(&eth->dst_addr, mac))
 		return PKT_BAD;
@@ -417,73 +425,145 @@ check_packet(struct rte_mbuf *m, const struct rte_ether_addr *mac, uint32_t size
 	return csum == h.csum ? PKT_OK : PKT_BAD;
 }
 
+struct stream_state {
+	const struct vf_stream *s;
+	struct rte_ether_addr mac;
+	uint32_t next_seq;       /* next to send */
+	uint32_t expect;         /* next expected back */
+	uint64_t inflight_bytes; /* of the packets in [expect, next_seq) */
+	struct vf_rt_result *res;
+};
+
+/* Packets up to @p seq are accounted for: they leave the window. */
+static void
+stream_advance(struct stream_state *st, uint32_t seq)
+{
+	while (st->expect <= seq)
+		st->inflight_bytes -= st->s->size(st->expect++, st->s->arg);
+}
+
+static int
+stream_may_send(const struct stream_state *st)
+{
+	const struct vf_stream *s = st->s;
+
+	if (st->next_seq >= s->n || st->next_seq - st->expect >= s->window)
+		return 0;
+	/* One packet is always allowed, however large. */
+	return s->window_bytes == 0 || st->next_seq == st->expect ||
+		st->inflight_bytes + s->size(st->next_seq, s->arg) <= s->window_bytes;
+}
+
+static void
+stream_send(struct stream_state *st)
+{
+	const struct vf_stream *s = st->s;
+	struct rte_mbuf *tx[32];
+	uint32_t nb = 0, k, size;
+
+	while (nb < RTE_DIM(tx) && stream_may_send(st)) {
+		size = s->size(st->next_seq, s->arg);
+		tx[nb] = build_packet(s->mp, &st->mac, size, st->next_seq);
+		if (tx[nb] == NULL)
+			break;
+		st->inflight_bytes += size;
+		st->next_seq++;
+		nb++;
+	}
+	if (nb == 0)
+		return;
+	k = rte_eth_tx_burst(s->port, s->queue, tx, (uint16_t)nb);
+	st->res->sent += k;
+	/* Ring full: take the rest back and send them again later. */
+	while (nb > k) {
+		rte_pktmbuf_free(tx[--nb]);
+		st->inflight_bytes -= s->size(--st->next_seq, s->arg);
+	}
+}
+
+static uint16_t
+stream_recv(struct stream_state *st)
+{
+	static uint8_t buf[VF_MAX_FRAME];
+	const struct vf_stream *s = st->s;
+	struct vf_rt_result *res = st->res;
+	struct rte_mbuf *rx[32];
+	uint16_t nb, i;
+	uint32_t seq = 0;
+
+	nb = rte_eth_rx_burst(s->port, s->queue, rx, RTE_DIM(rx));
+	for (i = 0; i < nb; i++) {
+		switch (check_packet(rx[i], &st->mac, s, &seq, buf)) {
+		case PKT_STALE:
+			res->stale++;
+			break;
+		case PKT_FOREIGN:
+			res->foreign++;
+			break;
+		case PKT_OK:
+			/* One queue, one forwarding core: order is kept. */
+			if (seq < st->expect) {
+				res->bad++;
+				break;
+			}
+			res->lost += seq - st->expect;
+			res->received++;
+			stream_advance(st, seq);
+			break;
+		default:
+			res->bad++;
+			if (seq >= st->expect)
+				stream_advance(st, seq);
+			break;
+		}
+		rte_pktmbuf_free(rx[i]);
+	}
+	return nb;
+}
+
+int
+vf_stream_run(const struct vf_stream *s, struct vf_rt_result *res)
+{
+	struct stream_state st = { .s = s, .res = res };
+	uint64_t last_progress = now_ms();
+
+	memset(res, 0, sizeof(*res));
+	rte_eth_macaddr_get(s->port, &st.mac);
+	vf_run_id++;
+	while (st.expect < s->n) {
+		if (now_ms() - last_progress > s->timeout_ms)
+			break;
+		stream_send(&st);
+		if (stream_recv(&st) > 0)
+			last_progress = now_ms();
+	}
+	res->lost += s->n - st.expect;
+	return res->received == s->n && res->bad == 0 ? 0 : -1;
+}
+
+static uint32_t
+fixed_size(uint32_t seq __rte_unused, void *arg)
+{
+	return (uint32_t)(uintptr_t)arg;
+}
+
 static int
 vf_roundtrip_quiet(uint16_t port, uint16_t queue, struct rte_mempool *mp, uint32_t size,
 		   uint32_t n, uint32_t window, unsigned int timeout_ms,
 		   struct vf_rt_result *res)
 {
-	static uint8_t buf[16384];
-	struct rte_mbuf *tx[32], *rx[32];
-	struct rte_ether_addr mac;
-	uint64_t last_progress = now_ms();
-	uint32_t next_seq = 0, expect = 0, k, nb, i, seq = 0;
+	struct vf_stream s = {
+		.port = port,
+		.queue = queue,
+		.mp = mp,
+		.n = n,
+		.size = fixed_size,
+		.arg = (void *)(uintptr_t)size,
+		.window = window,
+		.timeout_ms = timeout_ms,
+	};
 
-	memset(res, 0, sizeof(*res));
-	rte_eth_macaddr_get(port, &mac);
-	vf_run_id++;
-	while (expect < n) {
-		if (now_ms() - last_progress > timeout_ms)
-			break;
-		/* Send while the window allows. */
-		nb = 0;
-		while (nb < RTE_DIM(tx) && next_seq < n && next_seq - expect < window) {
-			tx[nb] = build_packet(mp, &mac, size, next_seq);
-			if (tx[nb] == NULL)
-				break;
-			nb++;
-			next_seq++;
-		}
-		if (nb > 0) {
-			k = rte_eth_tx_burst(port, queue, tx, nb);
-			res->sent += k;
-			if (k < nb) {
-				/* Ring full: take the rest back and resend them later. */
-				next_seq -= nb - k;
-				rte_pktmbuf_free_bulk(&tx[k], nb - k);
-			}
-		}
-		nb = rte_eth_rx_burst(port, queue, rx, RTE_DIM(rx));
-		for (i = 0; i < nb; i++) {
-			switch (check_packet(rx[i], &mac, size, &seq, buf)) {
-			case PKT_STALE:
-				res->stale++;
-				break;
-			case PKT_FOREIGN:
-				res->foreign++;
-				break;
-			case PKT_OK:
-				/* One queue, one forwarding core: order is kept. */
-				if (seq < expect) {
-					res->bad++;
-				} else {
-					res->lost += seq - expect;
-					res->received++;
-					expect = seq + 1;
-				}
-				break;
-			default:
-				res->bad++;
-				if (seq >= expect)
-					expect = seq + 1;
-				break;
-			}
-			rte_pktmbuf_free(rx[i]);
-		}
-		if (nb > 0)
-			last_progress = now_ms();
-	}
-	res->lost += n - expect;
-	return res->received == n && res->bad == 0 ? 0 : -1;
+	return vf_stream_run(&s, res);
 }
 
 int
@@ -504,17 +584,23 @@ vf_roundtrip(uint16_t port, struct rte_mempool *mp, uint32_t size, uint32_t n,
 }
 
 int
-vf_wait_traffic(uint16_t port, struct rte_mempool *mp, unsigned int ms)
+vf_wait_traffic_q(uint16_t port, uint16_t queue, struct rte_mempool *mp, unsigned int ms)
 {
 	uint64_t end = now_ms() + ms;
 	struct vf_rt_result r;
 
 	/* Quiet: vf_roundtrip() dumps the port on every miss otherwise. */
 	do {
-		if (vf_roundtrip_quiet(port, 0, mp, 64, 1, 1, 100, &r) == 0)
+		if (vf_roundtrip_quiet(port, queue, mp, 64, 1, 1, 100, &r) == 0)
 			return 0;
 	} while (now_ms() < end);
 	return -ETIMEDOUT;
+}
+
+int
+vf_wait_traffic(uint16_t port, struct rte_mempool *mp, unsigned int ms)
+{
+	return vf_wait_traffic_q(port, 0, mp, ms);
 }
 
 int64_t

@@ -85,10 +85,33 @@ int vf_roundtrip_q(uint16_t port, uint16_t queue, struct rte_mempool *mp, uint32
 		   struct vf_rt_result *res);
 
 /**
+ * A checked stream of numbered packets on one queue pair: packet seq has
+ * size(seq) bytes (deterministic: called again to check what comes back).
+ */
+struct vf_stream {
+	uint16_t port;
+	uint16_t queue;
+	struct rte_mempool *mp;          /* TX mbufs, 2 KB segments */
+	uint32_t n;                      /* packets */
+	uint32_t (*size)(uint32_t seq, void *arg);
+	void *arg;
+	uint32_t window;                 /* packets in flight at most */
+	uint32_t window_bytes;           /* bytes in flight at most (0: any); one always */
+	unsigned int timeout_ms;         /* give up after this long without progress */
+};
+
+/** Run stream @p s against a macswap peer; 0 when every packet came back intact. */
+int vf_stream_run(const struct vf_stream *s, struct vf_rt_result *res);
+
+/**
  * Link up means the rings are handed over, not that the peer forwards yet:
  * ping single packets until one comes back (up to @p ms).
  */
 int vf_wait_traffic(uint16_t port, struct rte_mempool *mp, unsigned int ms);
+
+/** vf_wait_traffic() on queue pair @p queue. */
+int vf_wait_traffic_q(uint16_t port, uint16_t queue, struct rte_mempool *mp,
+		      unsigned int ms);
 
 /** Print the port's non-zero xstats (on failure). */
 void vf_port_dump(uint16_t port);
