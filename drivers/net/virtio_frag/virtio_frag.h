@@ -59,6 +59,18 @@ extern int virtio_frag_logtype;
 #define VFRAG_MAX_RX_PKTLEN     (VFRAG_MAX_MTU + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN)
 #define VFRAG_MAX_CHAIN         64   /* buffers one received packet may span */
 
+/*
+ * Control path deadlines (virtio-user). A backend's reply must be complete
+ * VFRAG_CTRL_REPLY_MS after its request; one operation (connect, handshake
+ * and ring set-up, or stop) ends VFRAG_CTRL_OP_MS after it began, whatever
+ * the backend does. Stop may wait for one operation of the control thread
+ * before its own, so rte_eth_dev_stop() and rte_eth_dev_close() each return
+ * within VFRAG_CTRL_BOUND_MS.
+ */
+#define VFRAG_CTRL_REPLY_MS     1000u
+#define VFRAG_CTRL_OP_MS        2000u
+#define VFRAG_CTRL_BOUND_MS     (2 * VFRAG_CTRL_OP_MS + 500u)
+
 struct virtio_frag_hw;
 struct virtio_frag_vq;
 
@@ -225,13 +237,22 @@ uint32_t virtio_frag_rx_room(const struct virtio_frag_vq *vq);
 uint32_t virtio_frag_frag_size(uint32_t room);
 
 /* virtio_frag_ethdev.c */
-/** The transport saw the link change (control thread, no lock held). */
+/**
+ * The transport saw the link change (control thread, no lock held). The
+ * application's callback may close the port from here.
+ */
 void virtio_frag_link_changed(struct virtio_frag_hw *hw);
 
 /* virtio_user/virtio_user_dev.c */
 extern const struct virtio_frag_ops virtio_user_frag_ops;
 int virtio_user_frag_init(struct virtio_frag_hw *hw);
-void virtio_user_frag_counters(struct virtio_frag_hw *hw, uint64_t *connects,
-			       uint64_t *disconnects);
+/** vhost-user connection counters (xstats). */
+struct virtio_user_frag_stats {
+	uint64_t connects;        /* backends accepted */
+	uint64_t disconnects;     /* connections closed, for any reason */
+	uint64_t timeouts;        /* replies not complete by their deadline */
+	uint64_t protocol_errors; /* replies that do not match, unsolicited bytes */
+};
+void virtio_user_frag_counters(struct virtio_frag_hw *hw, struct virtio_user_frag_stats *st);
 
 #endif /* _VIRTIO_FRAG_H_ */

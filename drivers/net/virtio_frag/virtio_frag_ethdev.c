@@ -585,12 +585,17 @@ virtio_frag_close(struct rte_eth_dev *dev)
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
 	virtio_frag_stop(dev);
+	/*
+	 * The transport goes before the queues: once its control thread and
+	 * connection are gone, no backend can be handed the rings again while
+	 * they are released.
+	 */
+	if (hw->ops != NULL)
+		hw->ops->dev_close(hw);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		virtio_frag_rx_queue_release(dev, i);
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
 		virtio_frag_tx_queue_release(dev, i);
-	if (hw->ops != NULL)
-		hw->ops->dev_close(hw);
 	/*
 	 * The application or another port may still hold our packets: give
 	 * the pool up, pfrag destroys it when the last fragment is back. Its
@@ -722,6 +727,8 @@ enum vfrag_xstat {
 	XS_POOL_PAGE_SIZE,
 	XS_VHOST_CONNECTS,
 	XS_VHOST_DISCONNECTS,
+	XS_VHOST_TIMEOUTS,
+	XS_VHOST_PROTOCOL_ERRORS,
 	XS_NUM
 };
 
@@ -746,6 +753,8 @@ static const char *const xstat_names[XS_NUM] = {
 	[XS_POOL_PAGE_SIZE] = "pool_page_size",
 	[XS_VHOST_CONNECTS] = "vhost_connects",
 	[XS_VHOST_DISCONNECTS] = "vhost_disconnects",
+	[XS_VHOST_TIMEOUTS] = "vhost_timeouts",
+	[XS_VHOST_PROTOCOL_ERRORS] = "vhost_protocol_errors",
 };
 
 static int
@@ -766,6 +775,7 @@ virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsign
 {
 	struct virtio_frag_hw *hw = dev->data->dev_private;
 	uint64_t v[XS_NUM] = { 0 };
+	struct virtio_user_frag_stats vst;
 	struct pfrag_pool_info info;
 	struct virtio_frag_vq *vq;
 	unsigned int i;
@@ -806,7 +816,11 @@ virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsign
 		v[XS_POOL_FRAGS_OUT] = info.frags_out;
 		v[XS_POOL_PAGE_SIZE] = info.page_size;
 	}
-	virtio_user_frag_counters(hw, &v[XS_VHOST_CONNECTS], &v[XS_VHOST_DISCONNECTS]);
+	virtio_user_frag_counters(hw, &vst);
+	v[XS_VHOST_CONNECTS] = vst.connects;
+	v[XS_VHOST_DISCONNECTS] = vst.disconnects;
+	v[XS_VHOST_TIMEOUTS] = vst.timeouts;
+	v[XS_VHOST_PROTOCOL_ERRORS] = vst.protocol_errors;
 	for (i = 0; i < XS_NUM; i++) {
 		xs[i].id = i;
 		xs[i].value = v[i];

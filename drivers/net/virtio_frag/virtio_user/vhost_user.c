@@ -3,13 +3,17 @@
 /*
  * vhost-user messages of the frontend. Each exchange is synchronous: send a
  * request, and for GET_* requests (or with REPLY_ACK) read the one reply.
- * The caller serialises exchanges on a connection.
+ * The caller serialises exchanges on a connection. Nothing here waits past
+ * a deadline: sends never wait, replies are read against a deadline for the
+ * whole reply, not for each recv().
  */
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_common.h>
@@ -17,6 +21,18 @@
 
 #include "../virtio_frag.h"
 #include "vhost_user.h"
+
+/* A reply wait wakes this often to notice a cancel (port closing). */
+#define VHOST_USER_POLL_SLICE_MS 100
+
+uint64_t
+vhost_user_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 int
 vhost_user_send(int fd, struct vhost_user_msg *msg, const int *fds, int nfds)
@@ -44,7 +60,7 @@ vhost_user_send(int fd, struct vhost_user_msg *msg, const int *fds, int nfds)
 		memcpy(CMSG_DATA(cmsg), fds, nfds * sizeof(int));
 	}
 	do {
-		r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		r = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
@@ -54,79 +70,60 @@ vhost_user_send(int fd, struct vhost_user_msg *msg, const int *fds, int nfds)
 }
 
 static int
-read_full(int fd, void *buf, size_t len)
+read_deadline(int fd, void *buf, size_t len, uint64_t deadline, const volatile int *cancel)
 {
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	uint8_t *p = buf;
+	uint64_t now;
 	ssize_t r;
 
 	while (len > 0) {
-		r = recv(fd, p, len, 0);
-		if (r < 0 && errno == EINTR)
+		r = recv(fd, p, len, MSG_DONTWAIT);
+		if (r > 0) {
+			p += r;
+			len -= r;
 			continue;
-		if (r < 0)
-			return -errno;
+		}
 		if (r == 0)
 			return -ECONNRESET;
-		p += r;
-		len -= r;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		if (cancel != NULL && *cancel)
+			return -ECANCELED;
+		now = vhost_user_now_ms();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)RTE_MIN(deadline - now,
+					      (uint64_t)VHOST_USER_POLL_SLICE_MS)) < 0 &&
+		    errno != EINTR)
+			return -errno;
 	}
 	return 0;
 }
 
 int
-vhost_user_recv_reply(int fd, uint32_t req, struct vhost_user_msg *msg)
+vhost_user_recv_reply(int fd, uint32_t req, uint32_t size, struct vhost_user_msg *msg,
+		      uint64_t deadline, const volatile int *cancel)
 {
 	int ret;
 
-	ret = read_full(fd, msg, VHOST_USER_HDR_SIZE);
+	if (size > sizeof(msg->payload))
+		return -EINVAL;
+	ret = read_deadline(fd, msg, VHOST_USER_HDR_SIZE, deadline, cancel);
 	if (ret < 0)
 		return ret;
+	/* Anything but the reply asked for: the payload that follows is unknown. */
 	if (msg->request != req || !(msg->flags & VHOST_USER_REPLY) ||
-	    msg->size > sizeof(msg->payload)) {
-		VFRAG_LOG(ERR, "unexpected vhost-user reply: request %u flags %#x size %u "
-			  "(wanted reply to %u)", msg->request, msg->flags, msg->size, req);
+	    (msg->flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION ||
+	    msg->size != size) {
+		VFRAG_LOG(ERR, "vhost-user reply does not match: request %u flags %#x size %u "
+			  "(expected the reply to %u, %u bytes)", msg->request, msg->flags,
+			  msg->size, req, size);
 		return -EPROTO;
 	}
-	return read_full(fd, &msg->payload, msg->size);
-}
-
-int
-vhost_user_u64(int fd, uint32_t req, uint64_t v, int with_payload, int ack)
-{
-	struct vhost_user_msg msg = { .request = req };
-	int ret;
-
-	if (with_payload) {
-		msg.size = sizeof(uint64_t);
-		msg.payload.u64 = v;
-	}
-	if (ack)
-		msg.flags = VHOST_USER_NEED_REPLY;
-	ret = vhost_user_send(fd, &msg, NULL, 0);
-	if (ret < 0 || !ack)
-		return ret;
-	ret = vhost_user_recv_reply(fd, req, &msg);
-	if (ret < 0)
-		return ret;
-	return msg.payload.u64 == 0 ? 0 : -EIO;
-}
-
-int
-vhost_user_get_u64(int fd, uint32_t req, uint64_t *v)
-{
-	struct vhost_user_msg msg = { .request = req };
-	int ret;
-
-	ret = vhost_user_send(fd, &msg, NULL, 0);
-	if (ret < 0)
-		return ret;
-	ret = vhost_user_recv_reply(fd, req, &msg);
-	if (ret < 0)
-		return ret;
-	if (msg.size != sizeof(uint64_t))
-		return -EPROTO;
-	*v = msg.payload.u64;
-	return 0;
+	return read_deadline(fd, &msg->payload, size, deadline, cancel);
 }
 
 struct mem_walk {
@@ -189,28 +186,20 @@ mem_walk_cb(const struct rte_memseg_list *msl, const struct rte_memseg *ms, void
 }
 
 int
-vhost_user_set_mem_table(int fd, int ack)
+vhost_user_mem_table(struct vhost_user_msg *msg, int *fds)
 {
-	/* The caller holds the memory hotplug lock (see vhost_user.h). */
-	struct vhost_user_msg msg = { .request = VHOST_USER_SET_MEM_TABLE };
 	struct vhost_user_mem mem = { .nregions = 0 };
 	struct mem_walk w = { .mem = &mem };
-	int ret;
 
+	/* Walk into an aligned copy: the message is packed. */
 	if (rte_memseg_walk_thread_unsafe(mem_walk_cb, &w) < 0 || w.err != 0)
 		return w.err != 0 ? w.err : -EINVAL;
 	if (mem.nregions == 0)
 		return -ENOMEM;
-	memcpy(&msg.payload.mem, &mem, sizeof(mem));
-	msg.size = sizeof(uint32_t) * 2 +
-		sizeof(struct vhost_user_region) * msg.payload.mem.nregions;
-	if (ack)
-		msg.flags = VHOST_USER_NEED_REPLY;
-	ret = vhost_user_send(fd, &msg, w.fds, msg.payload.mem.nregions);
-	if (ret < 0 || !ack)
-		return ret;
-	ret = vhost_user_recv_reply(fd, VHOST_USER_SET_MEM_TABLE, &msg);
-	if (ret < 0)
-		return ret;
-	return msg.payload.u64 == 0 ? 0 : -EIO;
+	memset(msg, 0, VHOST_USER_HDR_SIZE);
+	msg->request = VHOST_USER_SET_MEM_TABLE;
+	memcpy(&msg->payload.mem, &mem, sizeof(mem));
+	memcpy(fds, w.fds, sizeof(int) * mem.nregions);
+	msg->size = sizeof(uint32_t) * 2 + sizeof(struct vhost_user_region) * mem.nregions;
+	return (int)mem.nregions;
 }

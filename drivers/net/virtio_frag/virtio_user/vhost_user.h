@@ -86,19 +86,38 @@ struct vhost_user_msg {
 
 #define VHOST_USER_HDR_SIZE 12u
 
-/** Send @p msg with @p nfds descriptors; 0 or a negative errno. */
-int vhost_user_send(int fd, struct vhost_user_msg *msg, const int *fds, int nfds);
-/** Receive the reply to request @p req; 0 or a negative errno. */
-int vhost_user_recv_reply(int fd, uint32_t req, struct vhost_user_msg *msg);
-/** Request carrying a u64 (or nothing), optionally waiting for the ack. */
-int vhost_user_u64(int fd, uint32_t req, uint64_t v, int with_payload, int ack);
-/** GET_* request returning a u64. */
-int vhost_user_get_u64(int fd, uint32_t req, uint64_t *v);
+/* Flag bits of the header: the low two carry the version. */
+#define VHOST_USER_VERSION_MASK 0x3
+
+/** Milliseconds on CLOCK_MONOTONIC: the time base of every deadline here. */
+uint64_t vhost_user_now_ms(void);
+
 /**
- * Memory table of every EAL segment backed by a file; -E2BIG when too many.
- * Caller holds the memory hotplug lock (read, or write inside a memory event
- * callback), taken before any lock of its own.
+ * Send @p msg with @p nfds descriptors, never waiting: the socket is
+ * non-blocking, and a message that does not fit at once means the backend
+ * stopped reading its socket (-EAGAIN, or -EIO when only part went out).
+ * Either way the stream is broken: the caller drops the connection.
  */
-int vhost_user_set_mem_table(int fd, int ack);
+int vhost_user_send(int fd, struct vhost_user_msg *msg, const int *fds, int nfds);
+
+/**
+ * Receive the reply to request @p req carrying @p size payload bytes,
+ * complete by @p deadline (vhost_user_now_ms() time): -ETIMEDOUT past it,
+ * however the bytes trickle in; -EPROTO when the header is not that reply
+ * (the stream is then out of step); -ECONNRESET at end of stream;
+ * -ECANCELED as soon as *@p cancel is set. The caller drops the connection
+ * on any error.
+ */
+int vhost_user_recv_reply(int fd, uint32_t req, uint32_t size, struct vhost_user_msg *msg,
+			  uint64_t deadline, const volatile int *cancel);
+
+/**
+ * Build SET_MEM_TABLE from every EAL segment backed by a file into @p msg and
+ * its descriptors into @p fds (VHOST_USER_MAX_REGIONS); the number of fds, or
+ * -E2BIG (too many regions), -ENOTSUP (memory without a file). The caller
+ * holds the memory hotplug lock until the message is sent: the descriptors
+ * belong to EAL.
+ */
+int vhost_user_mem_table(struct vhost_user_msg *msg, int *fds);
 
 #endif /* _VFRAG_VHOST_USER_H_ */

@@ -8,12 +8,27 @@
  * backend connects, so a restarted backend picks up where the rings are.
  *
  * A control thread per port watches the connection: in server mode it
- * accepts backends, in client mode it reconnects after a loss. Every message
- * exchange runs under the port's lock, from either thread.
+ * accepts backends, in client mode it reconnects after a loss.
  *
- * Lock order: EAL's memory hotplug lock, then the port's lock. A memory event
- * callback runs with the hotplug lock held and sends a new memory table, so
- * whoever may send one (start, reconnect) takes the hotplug lock first.
+ * The backend is untrusted, so nothing waits on it without a deadline: a
+ * reply must be complete VFRAG_CTRL_REPLY_MS after its request and an
+ * operation (connect + handshake + ring set-up, or stop) ends
+ * VFRAG_CTRL_OP_MS after it began; sends never wait. A backend that misses a
+ * deadline, answers something else or sends bytes nobody asked for loses its
+ * connection (counted: vhost_timeouts, vhost_protocol_errors).
+ *
+ * Locks:
+ * - dev->lock, the port's lock, serialises exchanges with the backend (send
+ *   a request, read its reply) from any thread. It may be held while a reply
+ *   is awaited, never past the operation's deadline.
+ * - dev->conn_lock guards the socket (connfd, which vrings are live, whether
+ *   a memory table went out) and is held only around calls that do not wait.
+ * - EAL's memory hotplug lock is held only to build and send a memory table,
+ *   never while waiting for a reply: rte_malloc() on any thread needs it (for
+ *   writing) whenever the heap grows or shrinks. The memory event callback
+ *   runs under it and so takes conn_lock only, never dev->lock.
+ * Order: dev->lock, then the hotplug lock, then conn_lock. Only holders of
+ * dev->lock close the socket; others shut it down and let them see the end.
  */
 
 #include <errno.h>
@@ -27,7 +42,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <rte_cycles.h>
 #include <rte_eal_memconfig.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -37,22 +51,29 @@
 
 #define VU_POLL_MS        100
 #define VU_RECONNECT_MS   1000
-#define VU_REPLY_TIMEOUT  5      /* seconds a backend may take to answer */
 
 /* Features the frontend emulates itself; never sent to the backend. */
 #define VU_EMULATED (VFRAG_BIT(VFRAG_NET_F_MAC) | VFRAG_BIT(VFRAG_NET_F_STATUS))
 
+#define VU_NB_VRINGS (VFRAG_MAX_QUEUE_PAIRS * 2)
+
 struct virtio_user_frag {
 	struct virtio_frag_hw *hw;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;         /* the port's lock: one exchange at a time */
+	pthread_mutex_t conn_lock;    /* connfd, conn_gen, live, table_sent */
 	pthread_t thread;
 	int thread_ok;
 	volatile int quit;
+	int self_close;               /* closed from this thread's own callback */
 	int listenfd;
 	int connfd;
-	uint64_t backend_features;
-	uint64_t protocol_features;   /* negotiated */
-	uint16_t backend_queues;
+	uint32_t conn_gen;            /* changes whenever connfd does */
+	uint32_t live;                /* vrings enabled on the backend, a bit each */
+	int table_sent;               /* the backend has a memory table */
+	uint64_t op_end;              /* deadline of the operation under dev->lock */
+	uint64_t backend_features;    /* offer of the last backend accepted */
+	uint64_t protocol_features;   /* negotiated with it */
+	uint16_t backend_queues;      /* queue pairs it offers */
 	uint64_t features;            /* negotiated with the driver */
 	uint8_t status;
 	int running;                  /* rings live on the backend */
@@ -60,7 +81,9 @@ struct virtio_user_frag {
 	char mem_cb_name[32];
 	uint64_t connects;
 	uint64_t disconnects;
-	struct virtio_frag_vq *vqs[VFRAG_MAX_QUEUE_PAIRS * 2];
+	uint64_t timeouts;
+	uint64_t protocol_errors;
+	struct virtio_frag_vq *vqs[VU_NB_VRINGS];
 };
 
 static inline struct virtio_user_frag *
@@ -69,18 +92,24 @@ vu(struct virtio_frag_hw *hw)
 	return hw->transport;
 }
 
+static const char *
+vu_path(const struct virtio_user_frag *dev)
+{
+	return dev->hw != NULL ? dev->hw->args.path : "(closed)";
+}
+
+/* Take the port's lock for one operation: it ends VFRAG_CTRL_OP_MS from now. */
 static void
 vu_lock(struct virtio_user_frag *dev)
 {
-	rte_mcfg_mem_read_lock();
 	pthread_mutex_lock(&dev->lock);
+	dev->op_end = vhost_user_now_ms() + VFRAG_CTRL_OP_MS;
 }
 
 static void
 vu_unlock(struct virtio_user_frag *dev)
 {
 	pthread_mutex_unlock(&dev->lock);
-	rte_mcfg_mem_read_unlock();
 }
 
 static int
@@ -95,20 +124,156 @@ vu_ack(const struct virtio_user_frag *dev)
 	return (dev->protocol_features & (1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK)) != 0;
 }
 
-static int
-vu_vring_state(int fd, uint32_t req, uint32_t index, uint32_t num)
+static void
+vu_vring_state_msg(struct vhost_user_msg *msg, uint32_t req, uint32_t index, uint32_t num)
 {
-	struct vhost_user_msg msg = {
-		.request = req,
-		.size = sizeof(struct vhost_user_vring_state),
-		.payload.state = { .index = index, .num = num },
-	};
+	memset(msg, 0, VHOST_USER_HDR_SIZE + sizeof(msg->payload.state));
+	msg->request = req;
+	msg->size = sizeof(struct vhost_user_vring_state);
+	msg->payload.state.index = index;
+	msg->payload.state.num = num;
+}
 
-	return vhost_user_send(fd, &msg, NULL, 0);
+/* Close the connection. Port lock held. */
+static void
+vu_disconnect(struct virtio_user_frag *dev)
+{
+	pthread_mutex_lock(&dev->conn_lock);
+	if (dev->connfd >= 0) {
+		close(dev->connfd);
+		dev->connfd = -1;
+		dev->conn_gen++;
+		dev->disconnects++;
+	}
+	dev->live = 0;
+	dev->table_sent = 0;
+	pthread_mutex_unlock(&dev->conn_lock);
+	dev->running = 0;
+}
+
+/* Use @p fd as the connection. Port lock held. */
+static void
+vu_install(struct virtio_user_frag *dev, int fd)
+{
+	pthread_mutex_lock(&dev->conn_lock);
+	dev->connfd = fd;
+	dev->conn_gen++;
+	dev->live = 0;
+	dev->table_sent = 0;
+	pthread_mutex_unlock(&dev->conn_lock);
+}
+
+/*
+ * An exchange failed: the stream is no longer in step with our requests, so
+ * the connection goes (the backend then stops using our rings and memory, if
+ * it behaves). Counted and logged. Port lock held; returns @p err.
+ */
+static int
+vu_fail(struct virtio_user_frag *dev, uint32_t req, int err)
+{
+	if (dev->connfd < 0 || err == -ENOTCONN)
+		return err;
+	if (err == -ETIMEDOUT) {
+		dev->timeouts++;
+		VFRAG_LOG(ERR, "%s: no complete answer to vhost-user request %u in time: "
+			  "closing the connection", vu_path(dev), req);
+	} else if (err == -EPROTO) {
+		dev->protocol_errors++;
+		VFRAG_LOG(ERR, "%s: bad answer to vhost-user request %u: closing the "
+			  "connection", vu_path(dev), req);
+	} else if (err != -ECANCELED) {
+		VFRAG_LOG(ERR, "%s: vhost-user request %u: %s: closing the connection",
+			  vu_path(dev), req, strerror(-err));
+	}
+	vu_disconnect(dev);
+	return err;
+}
+
+/* Send without waiting. Port lock held. */
+static int
+vu_send(struct virtio_user_frag *dev, struct vhost_user_msg *msg, const int *fds, int nfds)
+{
+	int ret;
+
+	pthread_mutex_lock(&dev->conn_lock);
+	ret = dev->connfd < 0 ? -ENOTCONN : vhost_user_send(dev->connfd, msg, fds, nfds);
+	pthread_mutex_unlock(&dev->conn_lock);
+	return ret < 0 ? vu_fail(dev, msg->request, ret) : 0;
+}
+
+/* Read the reply to @p req (@p size bytes) by the reply and operation deadlines. */
+static int
+vu_reply(struct virtio_user_frag *dev, uint32_t req, uint32_t size, struct vhost_user_msg *msg)
+{
+	uint64_t deadline = RTE_MIN(vhost_user_now_ms() + VFRAG_CTRL_REPLY_MS, dev->op_end);
+	int ret;
+
+	if (dev->connfd < 0)
+		return -ENOTCONN;
+	ret = vhost_user_recv_reply(dev->connfd, req, size, msg, deadline, &dev->quit);
+	return ret < 0 ? vu_fail(dev, req, ret) : 0;
+}
+
+/* REPLY_ACK: 0 from the backend means done. */
+static int
+vu_wait_ack(struct virtio_user_frag *dev, uint32_t req)
+{
+	struct vhost_user_msg msg;
+	int ret;
+
+	ret = vu_reply(dev, req, sizeof(uint64_t), &msg);
+	if (ret == 0 && msg.payload.u64 != 0) {
+		VFRAG_LOG(ERR, "%s: backend refused vhost-user request %u", vu_path(dev), req);
+		ret = -EIO;
+	}
+	return ret;
+}
+
+/* Request carrying a u64 (or nothing), optionally acknowledged. */
+static int
+vu_request(struct virtio_user_frag *dev, uint32_t req, uint64_t v, int with_payload, int ack)
+{
+	struct vhost_user_msg msg = { .request = req };
+	int ret;
+
+	if (with_payload) {
+		msg.size = sizeof(uint64_t);
+		msg.payload.u64 = v;
+	}
+	if (ack)
+		msg.flags = VHOST_USER_NEED_REPLY;
+	ret = vu_send(dev, &msg, NULL, 0);
+	if (ret < 0 || !ack)
+		return ret;
+	return vu_wait_ack(dev, req);
+}
+
+/* GET_* request answered by a u64. */
+static int
+vu_get_u64(struct virtio_user_frag *dev, uint32_t req, uint64_t *v)
+{
+	struct vhost_user_msg msg = { .request = req };
+	int ret;
+
+	ret = vu_send(dev, &msg, NULL, 0);
+	if (ret == 0)
+		ret = vu_reply(dev, req, sizeof(uint64_t), &msg);
+	if (ret == 0)
+		*v = msg.payload.u64;
+	return ret;
 }
 
 static int
-vu_vring_fd(int fd, uint32_t req, uint32_t index, int efd)
+vu_vring_state(struct virtio_user_frag *dev, uint32_t req, uint32_t index, uint32_t num)
+{
+	struct vhost_user_msg msg;
+
+	vu_vring_state_msg(&msg, req, index, num);
+	return vu_send(dev, &msg, NULL, 0);
+}
+
+static int
+vu_vring_fd(struct virtio_user_frag *dev, uint32_t req, uint32_t index, int efd)
 {
 	struct vhost_user_msg msg = {
 		.request = req,
@@ -116,55 +281,103 @@ vu_vring_fd(int fd, uint32_t req, uint32_t index, int efd)
 		.payload.u64 = index,
 	};
 
-	return vhost_user_send(fd, &msg, &efd, 1);
+	return vu_send(dev, &msg, &efd, 1);
 }
 
-/* Hand every ring to the backend and let it run. Lock held, connected. */
+/*
+ * The memory table. Built and sent under the hotplug lock (read), so no
+ * memory event can slip between the walk and the send: tables reach the
+ * backend in the order memory changed. The ack is awaited after the lock is
+ * released. Port lock held.
+ */
+static int
+vu_send_mem_table(struct virtio_user_frag *dev)
+{
+	int fds[VHOST_USER_MAX_REGIONS], n, ret;
+	struct vhost_user_msg msg;
+
+	rte_mcfg_mem_read_lock();
+	n = vhost_user_mem_table(&msg, fds);
+	if (n < 0) {
+		rte_mcfg_mem_read_unlock();
+		VFRAG_LOG(ERR, "%s: no memory table for the backend: %s", vu_path(dev),
+			  strerror(-n));
+		return n;
+	}
+	if (vu_ack(dev))
+		msg.flags = VHOST_USER_NEED_REPLY;
+	pthread_mutex_lock(&dev->conn_lock);
+	ret = dev->connfd < 0 ? -ENOTCONN : vhost_user_send(dev->connfd, &msg, fds, n);
+	if (ret == 0)
+		dev->table_sent = 1;
+	pthread_mutex_unlock(&dev->conn_lock);
+	rte_mcfg_mem_read_unlock();
+	if (ret < 0)
+		return vu_fail(dev, VHOST_USER_SET_MEM_TABLE, ret);
+	return vu_ack(dev) ? vu_wait_ack(dev, VHOST_USER_SET_MEM_TABLE) : 0;
+}
+
+/* Enable every ring on the backend (protocol features: rings start disabled). */
+static int
+vu_enable_rings(struct virtio_user_frag *dev)
+{
+	struct vhost_user_msg msg;
+	unsigned int i;
+	int ret = 0;
+
+	/* Under conn_lock with the sends: a memory event sees all of them live or none. */
+	pthread_mutex_lock(&dev->conn_lock);
+	for (i = 0; i < RTE_DIM(dev->vqs) && ret == 0; i++) {
+		if (dev->vqs[i] == NULL)
+			continue;
+		vu_vring_state_msg(&msg, VHOST_USER_SET_VRING_ENABLE, i, 1);
+		ret = dev->connfd < 0 ? -ENOTCONN : vhost_user_send(dev->connfd, &msg, NULL, 0);
+		if (ret == 0)
+			dev->live |= 1u << i;
+	}
+	pthread_mutex_unlock(&dev->conn_lock);
+	return ret < 0 ? vu_fail(dev, VHOST_USER_SET_VRING_ENABLE, ret) : 0;
+}
+
+/* Hand every ring to the backend and let it run. Port lock held, connected. */
 static int
 vu_start_backend(struct virtio_user_frag *dev)
 {
 	uint64_t want = dev->features & ~VU_EMULATED;
+	unsigned int i;
 	struct vhost_user_msg msg;
 	struct virtio_frag_vq *vq;
-	unsigned int i;
-	int fd = dev->connfd, ret;
+	int ret;
 
 	if ((want & dev->backend_features) != want) {
 		VFRAG_LOG(ERR, "%s: backend lacks negotiated features %#" PRIx64,
-			  dev->hw->args.path, want & ~dev->backend_features);
+			  vu_path(dev), want & ~dev->backend_features);
 		return -ENOTSUP;
 	}
 	if (vu_uses_protocol(dev))
 		want |= VFRAG_BIT(VFRAG_F_PROTOCOL_FEATURES);
-	ret = vhost_user_u64(fd, VHOST_USER_SET_FEATURES, want, 1, 0);
-	if (ret < 0)
-		goto fail;
-	ret = vhost_user_set_mem_table(fd, vu_ack(dev));
-	if (ret < 0)
-		goto fail;
-	for (i = 0; i < RTE_DIM(dev->vqs); i++) {
+	ret = vu_request(dev, VHOST_USER_SET_FEATURES, want, 1, 0);
+	if (ret == 0)
+		ret = vu_send_mem_table(dev);
+	for (i = 0; i < RTE_DIM(dev->vqs) && ret == 0; i++) {
 		vq = dev->vqs[i];
-		if (vq == NULL)
-			continue;
-		ret = vu_vring_fd(fd, VHOST_USER_SET_VRING_CALL, i, vq->callfd);
-		if (ret < 0)
-			goto fail;
+		if (vq != NULL)
+			ret = vu_vring_fd(dev, VHOST_USER_SET_VRING_CALL, i, vq->callfd);
 	}
-	for (i = 0; i < RTE_DIM(dev->vqs); i++) {
+	for (i = 0; i < RTE_DIM(dev->vqs) && ret == 0; i++) {
 		vq = dev->vqs[i];
 		if (vq == NULL)
 			continue;
-		ret = vu_vring_state(fd, VHOST_USER_SET_VRING_NUM, i, vq->nb_desc);
-		if (ret < 0)
-			goto fail;
+		ret = vu_vring_state(dev, VHOST_USER_SET_VRING_NUM, i, vq->nb_desc);
 		/*
 		 * Resume where the previous backend stopped: entries it never
 		 * completed are still posted and will be processed again.
 		 */
-		ret = vu_vring_state(fd, VHOST_USER_SET_VRING_BASE, i,
-				     __atomic_load_n(&vq->vr.used->idx, __ATOMIC_ACQUIRE));
+		if (ret == 0)
+			ret = vu_vring_state(dev, VHOST_USER_SET_VRING_BASE, i,
+					     __atomic_load_n(&vq->vr.used->idx, __ATOMIC_ACQUIRE));
 		if (ret < 0)
-			goto fail;
+			break;
 		memset(&msg, 0, sizeof(msg));
 		msg.request = VHOST_USER_SET_VRING_ADDR;
 		msg.size = sizeof(struct vhost_user_vring_addr);
@@ -172,129 +385,154 @@ vu_start_backend(struct virtio_user_frag *dev)
 		msg.payload.addr.desc = (uint64_t)(uintptr_t)vq->vr.desc;
 		msg.payload.addr.avail = (uint64_t)(uintptr_t)vq->vr.avail;
 		msg.payload.addr.used = (uint64_t)(uintptr_t)vq->vr.used;
-		ret = vhost_user_send(fd, &msg, NULL, 0);
-		if (ret < 0)
-			goto fail;
-		ret = vu_vring_fd(fd, VHOST_USER_SET_VRING_KICK, i, vq->kickfd);
-		if (ret < 0)
-			goto fail;
+		ret = vu_send(dev, &msg, NULL, 0);
+		if (ret == 0)
+			ret = vu_vring_fd(dev, VHOST_USER_SET_VRING_KICK, i, vq->kickfd);
 	}
-	/* With protocol features, rings start disabled until enabled. */
-	if (vu_uses_protocol(dev)) {
-		for (i = 0; i < RTE_DIM(dev->vqs); i++) {
-			if (dev->vqs[i] == NULL)
-				continue;
-			ret = vu_vring_state(fd, VHOST_USER_SET_VRING_ENABLE, i, 1);
-			if (ret < 0)
-				goto fail;
-		}
+	if (ret == 0 && vu_uses_protocol(dev))
+		ret = vu_enable_rings(dev);
+	if (ret < 0) {
+		VFRAG_LOG(ERR, "%s: starting the backend failed: %s", vu_path(dev),
+			  strerror(-ret));
+		return ret;
 	}
 	dev->running = 1;
 	for (i = 0; i < RTE_DIM(dev->vqs); i++)
 		if (dev->vqs[i] != NULL && dev->vqs[i]->kickfd >= 0)
 			eventfd_write(dev->vqs[i]->kickfd, 1);
-	VFRAG_LOG(INFO, "%s: backend running, features %#" PRIx64,
-		  dev->hw->args.path, want);
+	VFRAG_LOG(INFO, "%s: backend running, features %#" PRIx64, vu_path(dev), want);
 	return 0;
-fail:
-	VFRAG_LOG(ERR, "%s: starting the backend failed: %s", dev->hw->args.path,
-		  strerror(-ret));
-	return ret;
 }
 
-/* Take the rings back: after GET_VRING_BASE the backend no longer touches them. */
+/*
+ * Take the rings back: after GET_VRING_BASE the backend no longer touches
+ * them. A backend that does not give a ring back in time, or answers
+ * something else, loses its connection here, before the caller reclaims the
+ * buffers. What that buys: a vhost-user backend stops its rings and unmaps
+ * our memory when the socket closes (DPDK's vhost library, QEMU's backends),
+ * so it no longer writes into fragments once its teardown is done. A hostile
+ * backend keeps its mappings of the shared memory whatever we do: vhost-user
+ * has no way to revoke them. Port lock held; bounded by the operation.
+ */
 static void
 vu_stop_backend(struct virtio_user_frag *dev)
 {
 	struct vhost_user_msg msg;
 	unsigned int i;
-	int fd = dev->connfd;
+	int ret;
 
-	if (!dev->running || fd < 0) {
+	if (!dev->running || dev->connfd < 0) {
 		dev->running = 0;
 		return;
 	}
+	dev->running = 0;
+	/* A memory event from now on must not enable these rings again. */
+	pthread_mutex_lock(&dev->conn_lock);
+	dev->live = 0;
+	pthread_mutex_unlock(&dev->conn_lock);
 	for (i = 0; i < RTE_DIM(dev->vqs); i++) {
 		if (dev->vqs[i] == NULL)
 			continue;
+		ret = 0;
 		if (vu_uses_protocol(dev))
-			vu_vring_state(fd, VHOST_USER_SET_VRING_ENABLE, i, 0);
-		if (vu_vring_state(fd, VHOST_USER_GET_VRING_BASE, i, 0) < 0 ||
-		    vhost_user_recv_reply(fd, VHOST_USER_GET_VRING_BASE, &msg) < 0)
-			VFRAG_LOG(WARNING, "%s: vring %u: no answer to GET_VRING_BASE",
-				  dev->hw->args.path, i);
+			ret = vu_vring_state(dev, VHOST_USER_SET_VRING_ENABLE, i, 0);
+		if (ret == 0)
+			ret = vu_vring_state(dev, VHOST_USER_GET_VRING_BASE, i, 0);
+		if (ret == 0)
+			ret = vu_reply(dev, VHOST_USER_GET_VRING_BASE,
+				       sizeof(struct vhost_user_vring_state), &msg);
+		if (ret == 0 && msg.payload.state.index != i)
+			ret = vu_fail(dev, VHOST_USER_GET_VRING_BASE, -EPROTO);
+		if (ret < 0) {
+			VFRAG_LOG(WARNING, "%s: vring %u not given back (%s): connection "
+				  "closed before its buffers are reclaimed", vu_path(dev), i,
+				  strerror(-ret));
+			return;
+		}
 	}
-	dev->running = 0;
 }
 
-static void
-vu_disconnect(struct virtio_user_frag *dev)
-{
-	if (dev->connfd >= 0) {
-		close(dev->connfd);
-		dev->connfd = -1;
-		dev->disconnects++;
-	}
-	dev->running = 0;
-}
-
-/* A backend is on the line: learn what it offers, then replay the driver. */
+/* A backend is on the line: learn what it offers, then replay the driver. Port lock held. */
 static int
 vu_handshake(struct virtio_user_frag *dev)
 {
-	struct timeval tv = { .tv_sec = VU_REPLY_TIMEOUT };
-	uint64_t pf = 0, qn = 1;
-	int fd = dev->connfd, ret;
+	uint64_t feat = 0, pf = 0, qn = 1;
+	int ret;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	dev->protocol_features = 0;
-	ret = vhost_user_u64(fd, VHOST_USER_SET_OWNER, 0, 0, 0);
+	ret = vu_request(dev, VHOST_USER_SET_OWNER, 0, 0, 0);
 	if (ret == 0)
-		ret = vhost_user_get_u64(fd, VHOST_USER_GET_FEATURES, &dev->backend_features);
-	if (ret == 0 && vu_uses_protocol(dev)) {
-		ret = vhost_user_get_u64(fd, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
+		ret = vu_get_u64(dev, VHOST_USER_GET_FEATURES, &feat);
+	if (ret == 0 && (feat & VFRAG_BIT(VFRAG_F_PROTOCOL_FEATURES))) {
+		ret = vu_get_u64(dev, VHOST_USER_GET_PROTOCOL_FEATURES, &pf);
 		pf &= (1ULL << VHOST_USER_PROTOCOL_F_MQ) |
 			(1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
 		if (ret == 0)
-			ret = vhost_user_u64(fd, VHOST_USER_SET_PROTOCOL_FEATURES, pf, 1, 0);
-		dev->protocol_features = pf;
+			ret = vu_request(dev, VHOST_USER_SET_PROTOCOL_FEATURES, pf, 1, 0);
 		if (ret == 0 && (pf & (1ULL << VHOST_USER_PROTOCOL_F_MQ)))
-			ret = vhost_user_get_u64(fd, VHOST_USER_GET_QUEUE_NUM, &qn);
+			ret = vu_get_u64(dev, VHOST_USER_GET_QUEUE_NUM, &qn);
+	}
+	if (ret == 0 && !(feat & VFRAG_BIT(VFRAG_F_VERSION_1))) {
+		VFRAG_LOG(ERR, "%s: backend does not offer VERSION_1", vu_path(dev));
+		ret = -ENOTSUP;
+	}
+	if (ret == 0) {
+		dev->backend_features = feat;
+		dev->protocol_features = pf;
+		dev->backend_queues = (uint16_t)RTE_MIN(qn, (uint64_t)VFRAG_MAX_QUEUE_PAIRS);
+		if (dev->status & VFRAG_STATUS_DRIVER_OK)
+			ret = vu_start_backend(dev);
 	}
 	if (ret < 0) {
-		VFRAG_LOG(ERR, "%s: vhost-user handshake failed: %s", dev->hw->args.path,
+		VFRAG_LOG(ERR, "%s: vhost-user backend refused: %s", vu_path(dev),
 			  strerror(-ret));
+		vu_disconnect(dev);
 		return ret;
 	}
-	dev->backend_queues = (uint16_t)RTE_MIN(qn, (uint64_t)VFRAG_MAX_QUEUE_PAIRS);
 	dev->connects++;
-	if (!(dev->backend_features & VFRAG_BIT(VFRAG_F_VERSION_1))) {
-		VFRAG_LOG(ERR, "%s: backend does not offer VERSION_1", dev->hw->args.path);
-		return -ENOTSUP;
-	}
-	if (dev->status & VFRAG_STATUS_DRIVER_OK)
-		return vu_start_backend(dev);
 	return 0;
 }
 
+/*
+ * Connect without blocking: a listener whose backlog is full makes connect()
+ * wait forever otherwise. A socket fd, or -EAGAIN (backlog full), -errno.
+ */
 static int
-vu_connect(struct virtio_user_frag *dev)
+vu_connect_fd(const char *path)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
-	int fd;
+	struct pollfd pfd;
+	socklen_t len = sizeof(int);
+	int fd, err = 0;
 
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	strlcpy(un.sun_path, dev->hw->args.path, sizeof(un.sun_path));
-	if (connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
+	strlcpy(un.sun_path, path, sizeof(un.sun_path));
+	if (connect(fd, (struct sockaddr *)&un, sizeof(un)) == 0)
+		return fd;
+	err = errno;
+	if (err == EINPROGRESS) {
+		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, VFRAG_CTRL_REPLY_MS) == 1 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+			return fd;
+		if (err == EINPROGRESS)
+			err = ETIMEDOUT;
 	}
-	dev->connfd = fd;
-	return 0;
+	close(fd);
+	return -err;
+}
+
+/* Client mode at probe: a busy listener gets until the reply deadline. */
+static int
+vu_connect_probe(const char *path)
+{
+	uint64_t end = vhost_user_now_ms() + VFRAG_CTRL_REPLY_MS;
+	int fd;
+
+	while ((fd = vu_connect_fd(path)) == -EAGAIN && vhost_user_now_ms() < end)
+		usleep(10000);
+	return fd;
 }
 
 static int
@@ -302,23 +540,24 @@ vu_listen(struct virtio_user_frag *dev)
 {
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd;
+	int fd, probe;
 
+	strlcpy(un.sun_path, dev->hw->args.path, sizeof(un.sun_path));
+	/* A socket file left by a process that is gone: take its place. */
+	if (stat(un.sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		probe = vu_connect_fd(un.sun_path);
+		if (probe >= 0 || probe == -EAGAIN) {
+			if (probe >= 0)
+				close(probe);
+			VFRAG_LOG(ERR, "%s: another process is listening on this socket",
+				  un.sun_path);
+			return -EADDRINUSE;
+		}
+		unlink(un.sun_path);
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	strlcpy(un.sun_path, dev->hw->args.path, sizeof(un.sun_path));
-	/* A socket file left by a process that is gone: take its place. */
-	if (stat(un.sun_path, &st) == 0 && S_ISSOCK(st.st_mode) && vu_connect(dev) < 0)
-		unlink(un.sun_path);
-	if (dev->connfd >= 0) {
-		close(dev->connfd);
-		dev->connfd = -1;
-		close(fd);
-		VFRAG_LOG(ERR, "%s: another process is listening on this socket",
-			  un.sun_path);
-		return -EADDRINUSE;
-	}
 	if (bind(fd, (struct sockaddr *)&un, sizeof(un)) < 0 || listen(fd, 1) < 0) {
 		int err = -errno;
 
@@ -330,99 +569,176 @@ vu_listen(struct virtio_user_frag *dev)
 	return 0;
 }
 
+/* No backend: accept one (server) or reconnect (client). 1 when one was tried. */
+static int
+vu_try_connect(struct virtio_user_frag *dev, uint64_t *next_try)
+{
+	struct pollfd pfd;
+	int fd;
+
+	if (dev->listenfd >= 0) {
+		pfd = (struct pollfd){ .fd = dev->listenfd, .events = POLLIN };
+		if (poll(&pfd, 1, VU_POLL_MS) <= 0)
+			return 0;
+		fd = accept4(dev->listenfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			/* Out of fds or such: do not spin on a listener that stays readable. */
+			usleep(VU_POLL_MS * 1000);
+			return 0;
+		}
+	} else {
+		usleep(VU_POLL_MS * 1000);
+		if (vhost_user_now_ms() < *next_try)
+			return 0;
+		*next_try = vhost_user_now_ms() + VU_RECONNECT_MS;
+		fd = vu_connect_fd(dev->hw->args.path);
+		if (fd < 0)
+			return 0;
+	}
+	vu_lock(dev);
+	if (dev->quit) {
+		vu_unlock(dev);
+		close(fd);
+		return 0;
+	}
+	vu_install(dev, fd);
+	VFRAG_LOG(INFO, "%s: backend connected", vu_path(dev));
+	vu_handshake(dev);
+	vu_unlock(dev);
+	return 1;
+}
+
+/*
+ * Between exchanges the backend has nothing to say: readable bytes are a
+ * protocol error, end of stream is a loss. Either way the connection goes.
+ * Port lock held; 1 when it went.
+ */
+static int
+vu_check_idle(struct virtio_user_frag *dev, uint32_t gen, short revents)
+{
+	ssize_t r;
+	char c;
+
+	if (dev->connfd < 0 || dev->conn_gen != gen)
+		return 0;
+	r = recv(dev->connfd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r > 0) {
+		dev->protocol_errors++;
+		VFRAG_LOG(ERR, "%s: backend sent bytes nobody asked for: closing the "
+			  "connection, link down", vu_path(dev));
+	} else if (r == 0 || (revents & (POLLHUP | POLLERR | POLLRDHUP)) ||
+		   (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+		VFRAG_LOG(WARNING, "%s: backend disconnected, link down", vu_path(dev));
+	} else {
+		return 0;
+	}
+	vu_disconnect(dev);
+	return 1;
+}
+
+static void
+vu_free(struct virtio_user_frag *dev)
+{
+	pthread_mutex_destroy(&dev->conn_lock);
+	pthread_mutex_destroy(&dev->lock);
+	rte_free(dev);
+}
+
 static void *
 vu_ctrl_thread(void *arg)
 {
 	struct virtio_user_frag *dev = arg;
 	uint64_t next_try = 0;
 	struct pollfd pfd;
-	int fd, lost = 0;
-	char c;
+	uint32_t gen;
+	int lost;
 
+	/*
+	 * dev->hw is not touched once quit is set: a link callback may close
+	 * the port from this thread, and the ethdev is gone when it returns.
+	 */
 	while (!dev->quit) {
-		if (dev->connfd < 0) {
-			if (dev->listenfd >= 0) {
-				pfd = (struct pollfd){ .fd = dev->listenfd, .events = POLLIN };
-				if (poll(&pfd, 1, VU_POLL_MS) <= 0)
-					continue;
-				fd = accept4(dev->listenfd, NULL, NULL, SOCK_CLOEXEC);
-				if (fd < 0)
-					continue;
-				vu_lock(dev);
-				dev->connfd = fd;
-			} else {
-				usleep(VU_POLL_MS * 1000);
-				if (rte_get_timer_cycles() < next_try)
-					continue;
-				next_try = rte_get_timer_cycles() +
-					rte_get_timer_hz() * VU_RECONNECT_MS / 1000;
-				vu_lock(dev);
-				if (vu_connect(dev) < 0) {
-					vu_unlock(dev);
-					continue;
-				}
-			}
-			VFRAG_LOG(INFO, "%s: backend connected", dev->hw->args.path);
-			if (vu_handshake(dev) < 0)
-				vu_disconnect(dev);
-			vu_unlock(dev);
-			virtio_frag_link_changed(dev->hw);
+		pthread_mutex_lock(&dev->conn_lock);
+		pfd = (struct pollfd){ .fd = dev->connfd, .events = POLLIN | POLLRDHUP };
+		gen = dev->conn_gen;
+		pthread_mutex_unlock(&dev->conn_lock);
+		if (pfd.fd < 0) {
+			if (vu_try_connect(dev, &next_try) && !dev->quit)
+				virtio_frag_link_changed(dev->hw);
 			continue;
 		}
-		pfd = (struct pollfd){ .fd = dev->connfd, .events = POLLIN | POLLRDHUP };
+		/* The fd may be closed meanwhile: the generation tells under the lock. */
 		if (poll(&pfd, 1, VU_POLL_MS) <= 0)
 			continue;
-		pthread_mutex_lock(&dev->lock);
-		/* Replies are read under the lock; what is left here is EOF or junk. */
-		if (dev->connfd >= 0 &&
-		    (recv(dev->connfd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0 ||
-		     (pfd.revents & (POLLHUP | POLLERR | POLLRDHUP)))) {
-			VFRAG_LOG(WARNING, "%s: backend disconnected, link down",
-				  dev->hw->args.path);
-			vu_disconnect(dev);
-			lost = 1;
-		}
-		pthread_mutex_unlock(&dev->lock);
-		if (lost)
+		vu_lock(dev);
+		lost = vu_check_idle(dev, gen, pfd.revents);
+		vu_unlock(dev);
+		if (lost && !dev->quit)
 			virtio_frag_link_changed(dev->hw);
-		lost = 0;
 	}
+	if (dev->self_close)
+		vu_free(dev);
 	return NULL;
 }
 
 /*
  * EAL memory grew or shrank: the backend must see the new table before any
- * buffer in new memory reaches a ring. Called by EAL with the hotplug lock
- * held for writing, so the unlocked memseg walk is safe here.
+ * buffer in new memory reaches a ring. EAL calls this with the hotplug lock
+ * held for writing (and a heap lock): every rte_malloc() that needs memory
+ * waits for it to return, so it never waits on the backend. Sends do not
+ * wait, no ack is asked for, and the port's lock is not taken (its holder
+ * may be waiting for a reply). A table that cannot be sent shuts the
+ * connection down; the control thread then closes it.
  */
 static void
-vu_mem_event(enum rte_mem_event type __rte_unused, const void *addr __rte_unused,
-	     size_t len __rte_unused, void *arg)
+vu_mem_event(enum rte_mem_event type __rte_unused, const void *addr, size_t len __rte_unused,
+	     void *arg)
 {
 	struct virtio_user_frag *dev = arg;
+	int fds[VHOST_USER_MAX_REGIONS], n, ret = 0;
+	const struct rte_memseg_list *msl;
+	struct vhost_user_msg msg;
 	unsigned int i;
-	int ret;
 
-	pthread_mutex_lock(&dev->lock);
-	if (dev->connfd < 0 || !dev->running)
+	msl = rte_mem_virt2memseg_list(addr);
+	if (msl != NULL && msl->external)
+		return;
+	pthread_mutex_lock(&dev->conn_lock);
+	if (dev->connfd < 0 || !dev->table_sent)
 		goto out;
 	/* Pause the rings so that no copy runs against the old table. */
-	if (vu_uses_protocol(dev))
-		for (i = 0; i < RTE_DIM(dev->vqs); i++)
-			if (dev->vqs[i] != NULL)
-				vu_vring_state(dev->connfd, VHOST_USER_SET_VRING_ENABLE, i, 0);
-	ret = vhost_user_set_mem_table(dev->connfd, vu_ack(dev));
-	if (vu_uses_protocol(dev))
-		for (i = 0; i < RTE_DIM(dev->vqs); i++)
-			if (dev->vqs[i] != NULL)
-				vu_vring_state(dev->connfd, VHOST_USER_SET_VRING_ENABLE, i, 1);
+	for (i = 0; i < VU_NB_VRINGS && ret == 0; i++) {
+		if (!(dev->live & (1u << i)))
+			continue;
+		vu_vring_state_msg(&msg, VHOST_USER_SET_VRING_ENABLE, i, 0);
+		ret = vhost_user_send(dev->connfd, &msg, NULL, 0);
+	}
+	if (ret == 0) {
+		n = vhost_user_mem_table(&msg, fds);
+		ret = n < 0 ? n : vhost_user_send(dev->connfd, &msg, fds, n);
+	}
+	for (i = 0; i < VU_NB_VRINGS && ret == 0; i++) {
+		if (!(dev->live & (1u << i)))
+			continue;
+		vu_vring_state_msg(&msg, VHOST_USER_SET_VRING_ENABLE, i, 1);
+		ret = vhost_user_send(dev->connfd, &msg, NULL, 0);
+	}
 	if (ret < 0) {
-		VFRAG_LOG(ERR, "%s: memory table update failed (%s): link down",
-			  dev->hw->args.path, strerror(-ret));
-		vu_disconnect(dev);
+		VFRAG_LOG(ERR, "%s: memory table update not sent (%s): link down",
+			  vu_path(dev), strerror(-ret));
+		shutdown(dev->connfd, SHUT_RDWR);
 	}
 out:
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&dev->conn_lock);
+}
+
+static int
+vu_link_ok(struct virtio_frag_hw *hw)
+{
+	struct virtio_user_frag *dev = vu(hw);
+
+	return __atomic_load_n(&dev->connfd, __ATOMIC_RELAXED) >= 0 &&
+		__atomic_load_n(&dev->running, __ATOMIC_RELAXED);
 }
 
 static int
@@ -434,7 +750,7 @@ vu_read_dev_cfg(struct virtio_frag_hw *hw, size_t offset, void *dst, int len)
 
 	/* virtio-net config: mac[6], status, max_virtqueue_pairs, mtu. */
 	memcpy(cfg, hw->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
-	v = dev->connfd >= 0 && dev->running ? VFRAG_NET_S_LINK_UP : 0;
+	v = vu_link_ok(hw) ? VFRAG_NET_S_LINK_UP : 0;
 	memcpy(cfg + 6, &v, sizeof(v));
 	v = dev->connfd >= 0 ? dev->backend_queues : VFRAG_MAX_QUEUE_PAIRS;
 	memcpy(cfg + 8, &v, sizeof(v));
@@ -537,10 +853,13 @@ vu_del_queue(struct virtio_frag_hw *hw, struct virtio_frag_vq *vq)
 {
 	struct virtio_user_frag *dev = vu(hw);
 
-	pthread_mutex_lock(&dev->lock);
-	if (dev->vqs[vq->vq_index] == vq)
-		dev->vqs[vq->vq_index] = NULL;
-	pthread_mutex_unlock(&dev->lock);
+	/* After close the transport is gone: only the eventfds are left. */
+	if (dev != NULL) {
+		pthread_mutex_lock(&dev->lock);
+		if (dev->vqs[vq->vq_index] == vq)
+			dev->vqs[vq->vq_index] = NULL;
+		pthread_mutex_unlock(&dev->lock);
+	}
 	if (vq->kickfd >= 0)
 		close(vq->kickfd);
 	if (vq->callfd >= 0)
@@ -556,37 +875,48 @@ vu_notify_queue(struct virtio_frag_hw *hw __rte_unused, struct virtio_frag_vq *v
 		eventfd_write(vq->kickfd, 1);
 }
 
-static int
-vu_link_ok(struct virtio_frag_hw *hw)
-{
-	struct virtio_user_frag *dev = vu(hw);
-
-	return dev->connfd >= 0 && dev->running;
-}
-
+/*
+ * Ends the control thread and the connection. Bounded: the socket is shut
+ * down first, so an exchange in progress on the control thread ends at once.
+ * Called from that thread itself (the application closed the port in a
+ * link-state callback), it cannot join itself: it is detached and frees the
+ * transport when the callback has returned.
+ */
 static void
 vu_dev_close(struct virtio_frag_hw *hw)
 {
 	struct virtio_user_frag *dev = vu(hw);
+	int self;
 
 	if (dev == NULL)
 		return;
 	dev->quit = 1;
-	if (dev->thread_ok)
-		pthread_join(dev->thread, NULL);
+	pthread_mutex_lock(&dev->conn_lock);
+	if (dev->connfd >= 0)
+		shutdown(dev->connfd, SHUT_RDWR);
+	pthread_mutex_unlock(&dev->conn_lock);
 	if (dev->mem_cb)
 		rte_mem_event_callback_unregister(dev->mem_cb_name, dev);
+	self = dev->thread_ok && pthread_equal(pthread_self(), dev->thread);
+	if (dev->thread_ok && !self)
+		pthread_join(dev->thread, NULL);
 	pthread_mutex_lock(&dev->lock);
-	vu_stop_backend(dev);
 	vu_disconnect(dev);
 	pthread_mutex_unlock(&dev->lock);
 	if (dev->listenfd >= 0) {
 		close(dev->listenfd);
 		unlink(hw->args.path);
 	}
-	pthread_mutex_destroy(&dev->lock);
-	rte_free(dev);
 	hw->transport = NULL;
+	dev->hw = NULL;
+	if (self) {
+		VFRAG_LOG(DEBUG, "%s: closed from its control thread: it exits after the "
+			  "callback", hw->args.path);
+		pthread_detach(dev->thread);
+		dev->self_close = 1;
+		return;
+	}
+	vu_free(dev);
 }
 
 const struct virtio_frag_ops virtio_user_frag_ops = {
@@ -607,13 +937,17 @@ const struct virtio_frag_ops virtio_user_frag_ops = {
 
 /* Transport counters for xstats. */
 void
-virtio_user_frag_counters(struct virtio_frag_hw *hw, uint64_t *connects,
-			  uint64_t *disconnects)
+virtio_user_frag_counters(struct virtio_frag_hw *hw, struct virtio_user_frag_stats *st)
 {
 	struct virtio_user_frag *dev = vu(hw);
 
-	*connects = dev != NULL ? dev->connects : 0;
-	*disconnects = dev != NULL ? dev->disconnects : 0;
+	memset(st, 0, sizeof(*st));
+	if (dev == NULL)
+		return;
+	st->connects = dev->connects;
+	st->disconnects = dev->disconnects;
+	st->timeouts = dev->timeouts;
+	st->protocol_errors = dev->protocol_errors;
 }
 
 int
@@ -630,6 +964,7 @@ virtio_user_frag_init(struct virtio_frag_hw *hw)
 	dev->listenfd = -1;
 	dev->connfd = -1;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->conn_lock, NULL);
 	hw->transport = dev;
 	hw->ops = &virtio_user_frag_ops;
 	hw->use_va = 1;
@@ -641,14 +976,17 @@ virtio_user_frag_init(struct virtio_frag_hw *hw)
 		VFRAG_LOG(INFO, "%s: waiting for a vhost-user backend (server mode)",
 			  hw->args.path);
 	} else {
-		ret = vu_connect(dev);
+		ret = vu_connect_probe(hw->args.path);
 		if (ret < 0) {
 			VFRAG_LOG(ERR, "%s: cannot connect to a vhost-user backend: %s "
 				  "(start the backend first, or use server=1)",
 				  hw->args.path, strerror(-ret));
 			goto fail;
 		}
+		vu_lock(dev);
+		vu_install(dev, ret);
 		ret = vu_handshake(dev);
+		vu_unlock(dev);
 		if (ret < 0)
 			goto fail;
 	}
