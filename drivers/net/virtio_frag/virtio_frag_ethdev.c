@@ -498,8 +498,11 @@ virtio_frag_start(struct rte_eth_dev *dev)
 	/* In order: TX completion needs no free list, the device reads ahead. */
 	if (hw->args.in_order)
 		want |= VFRAG_BIT(VFRAG_F_IN_ORDER);
-	if (RTE_MAX(hw->nb_rx_queues, hw->nb_tx_queues) > 1)
-		want |= VFRAG_BIT(VFRAG_NET_F_MQ);
+	/*
+	 * Never VIRTIO_NET_F_MQ: virtio makes it depend on a control queue,
+	 * which this driver has not. More queue pairs are the transport's:
+	 * get_queue_num() says how many (vhost-user enables each vring).
+	 */
 	if (!(dev_features & VFRAG_BIT(VFRAG_F_VERSION_1))) {
 		VFRAG_LOG(ERR, "port %u: device does not offer VERSION_1", dev->data->port_id);
 		return -ENOTSUP;

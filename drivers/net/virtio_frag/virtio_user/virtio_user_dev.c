@@ -317,6 +317,18 @@ vu_send_mem_table(struct virtio_user_frag *dev)
 	return vu_ack(dev) ? vu_wait_ack(dev, VHOST_USER_SET_MEM_TABLE) : 0;
 }
 
+/* Queue pairs the port's rings span. */
+static unsigned int
+vu_pairs_used(const struct virtio_user_frag *dev)
+{
+	unsigned int i, pairs = 0;
+
+	for (i = 0; i < RTE_DIM(dev->vqs); i++)
+		if (dev->vqs[i] != NULL)
+			pairs = i / 2 + 1;
+	return pairs;
+}
+
 /* Enable every ring on the backend (protocol features: rings start disabled). */
 static int
 vu_enable_rings(struct virtio_user_frag *dev)
@@ -344,11 +356,25 @@ static int
 vu_start_backend(struct virtio_user_frag *dev)
 {
 	uint64_t want = dev->features & ~VU_EMULATED;
-	unsigned int i;
+	unsigned int pairs = vu_pairs_used(dev), i;
 	struct vhost_user_msg msg;
 	struct virtio_frag_vq *vq;
 	int ret;
 
+	if (pairs > dev->backend_queues) {
+		VFRAG_LOG(ERR, "%s: backend offers %u queue pairs, the port runs %u",
+			  vu_path(dev), dev->backend_queues, pairs);
+		return -ENOTSUP;
+	}
+	/*
+	 * More than one pair: vhost-user backends need VIRTIO_NET_F_MQ to keep
+	 * them (DPDK's vhost library drops the others without it) and turn
+	 * pairs on and off with SET_VRING_ENABLE, as for QEMU and DPDK's
+	 * virtio-user. The control queue that MQ needs in virtio stays ours:
+	 * the driver has none and never negotiates MQ with the transport.
+	 */
+	if (pairs > 1)
+		want |= VFRAG_BIT(VFRAG_NET_F_MQ);
 	if ((want & dev->backend_features) != want) {
 		VFRAG_LOG(ERR, "%s: backend lacks negotiated features %#" PRIx64,
 			  vu_path(dev), want & ~dev->backend_features);
@@ -400,7 +426,8 @@ vu_start_backend(struct virtio_user_frag *dev)
 	for (i = 0; i < RTE_DIM(dev->vqs); i++)
 		if (dev->vqs[i] != NULL && dev->vqs[i]->kickfd >= 0)
 			eventfd_write(dev->vqs[i]->kickfd, 1);
-	VFRAG_LOG(INFO, "%s: backend running, features %#" PRIx64, vu_path(dev), want);
+	VFRAG_LOG(INFO, "%s: backend running, features %#" PRIx64 ", %u queue pair(s)",
+		  vu_path(dev), want, pairs);
 	return 0;
 }
 
@@ -452,10 +479,16 @@ vu_stop_backend(struct virtio_user_frag *dev)
 	}
 }
 
-/* A backend is on the line: learn what it offers, then replay the driver. Port lock held. */
+/*
+ * A backend is on the line: learn what it offers, then replay the driver.
+ * Its offer replaces the previous backend's only once it is accepted; a
+ * refused backend leaves nothing behind. Port lock held.
+ */
 static int
 vu_handshake(struct virtio_user_frag *dev)
 {
+	uint64_t old_features = dev->backend_features, old_pf = dev->protocol_features;
+	uint16_t old_queues = dev->backend_queues;
 	uint64_t feat = 0, pf = 0, qn = 1;
 	int ret;
 
@@ -468,12 +501,19 @@ vu_handshake(struct virtio_user_frag *dev)
 			(1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
 		if (ret == 0)
 			ret = vu_request(dev, VHOST_USER_SET_PROTOCOL_FEATURES, pf, 1, 0);
-		if (ret == 0 && (pf & (1ULL << VHOST_USER_PROTOCOL_F_MQ)))
+		/* Queue pairs beyond the first need both the protocol and the net feature. */
+		if (ret == 0 && (pf & (1ULL << VHOST_USER_PROTOCOL_F_MQ)) &&
+		    (feat & VFRAG_BIT(VFRAG_NET_F_MQ)))
 			ret = vu_get_u64(dev, VHOST_USER_GET_QUEUE_NUM, &qn);
 	}
 	if (ret == 0 && !(feat & VFRAG_BIT(VFRAG_F_VERSION_1))) {
 		VFRAG_LOG(ERR, "%s: backend does not offer VERSION_1", vu_path(dev));
 		ret = -ENOTSUP;
+	}
+	if (ret == 0 && qn == 0) {
+		VFRAG_LOG(ERR, "%s: backend offers 0 queue pairs", vu_path(dev));
+		dev->protocol_errors++;
+		ret = -EPROTO;
 	}
 	if (ret == 0) {
 		dev->backend_features = feat;
@@ -485,6 +525,9 @@ vu_handshake(struct virtio_user_frag *dev)
 	if (ret < 0) {
 		VFRAG_LOG(ERR, "%s: vhost-user backend refused: %s", vu_path(dev),
 			  strerror(-ret));
+		dev->backend_features = old_features;
+		dev->protocol_features = old_pf;
+		dev->backend_queues = old_queues;
 		vu_disconnect(dev);
 		return ret;
 	}
@@ -752,7 +795,7 @@ vu_read_dev_cfg(struct virtio_frag_hw *hw, size_t offset, void *dst, int len)
 	memcpy(cfg, hw->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
 	v = vu_link_ok(hw) ? VFRAG_NET_S_LINK_UP : 0;
 	memcpy(cfg + 6, &v, sizeof(v));
-	v = dev->connfd >= 0 ? dev->backend_queues : VFRAG_MAX_QUEUE_PAIRS;
+	v = dev->backend_features != 0 ? dev->backend_queues : VFRAG_MAX_QUEUE_PAIRS;
 	memcpy(cfg + 8, &v, sizeof(v));
 	memcpy(cfg + 10, &hw->mtu, sizeof(hw->mtu));
 	if (len < 0 || offset + len > sizeof(cfg))
@@ -809,11 +852,15 @@ vu_get_features(struct virtio_frag_hw *hw)
 	 * Without a backend (server mode, none connected yet), offer what any
 	 * vhost-user net backend does; the connect check refuses a poorer one.
 	 */
-	if (dev->connfd < 0 && dev->backend_features == 0)
+	if (dev->backend_features == 0)
 		return VFRAG_BIT(VFRAG_F_VERSION_1) | VFRAG_BIT(VFRAG_NET_F_MRG_RXBUF) |
-			VFRAG_BIT(VFRAG_NET_F_MQ) | VU_EMULATED;
-	return (dev->backend_features & ~VFRAG_BIT(VFRAG_F_PROTOCOL_FEATURES)) |
-		VU_EMULATED;
+			VU_EMULATED;
+	/*
+	 * MQ is the transport's business (vu_start_backend): the driver has no
+	 * control queue, and virtio makes VIRTIO_NET_F_MQ depend on one.
+	 */
+	return (dev->backend_features & ~(VFRAG_BIT(VFRAG_F_PROTOCOL_FEATURES) |
+					  VFRAG_BIT(VFRAG_NET_F_MQ))) | VU_EMULATED;
 }
 
 static int
