@@ -1,18 +1,29 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 /*
- * pfrag_mempool_autotest: the pfrag-backed mbuf pool through every way DPDK
- * and PMDs take and give back mbufs (alloc, raw alloc, bulk, clone, chain,
- * attach of another external buffer), its limits, and no fragment left out.
+ * pfrag_mempool_autotest: the pfrag mbuf pool (pfrag_pktmbuf_pool_create(),
+ * pages of a pfrag pool) through every way DPDK and PMDs take and give back
+ * mbufs (alloc, raw alloc, bulk, clone, chain, attach of another external
+ * buffer), its limits, the pool as an I/O pool that refuses foreign memory,
+ * and no page left out.
+ * pfrag_mempool_ops_autotest: the "pfrag" mempool ops through every standard
+ * creation path (rte_pktmbuf_pool_create() with user ops, _by_ops(),
+ * rte_mempool_create_empty() + set_ops_byname() + each populate call).
  */
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_memzone.h>
 #include <rte_mempool.h>
 
 #include "pfrag.h"
@@ -20,7 +31,7 @@
 #include "test.h"
 
 #define PAGE_SIZE 32768u
-#define NB_PAGES 64u
+#define NB_PAGES 128u
 #define NB_MBUFS 512u
 #define DATA_ROOM RTE_MBUF_DEFAULT_BUF_SIZE
 
@@ -46,15 +57,38 @@ teardown(void)
 		pool = NULL;
 }
 
-/* The case left nothing out: every mbuf back, every fragment back. */
+/*
+ * Every object of @p m back, every page of @p m in its ring with every slot
+ * free (pages, not only counters).
+ */
+static int
+check_pool_whole(struct rte_mempool *m)
+{
+	struct pfrag_mempool_info info;
+
+	/* Pages the lcores own go back to the ring first. */
+	TEST_ASSERT_SUCCESS(pfrag_mempool_flush(m), "flush");
+	TEST_ASSERT_SUCCESS(pfrag_mempool_info_get(m, &info), "info");
+	TEST_ASSERT_EQUAL(info.objs_out, 0, "%s: objects out", m->name);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(m), 0, "%s: mempool counts objects out",
+			  m->name);
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(m), m->size, "%s: avail", m->name);
+	TEST_ASSERT_EQUAL(info.pages_listed, info.nb_pages, "%s: %u of %u pages back",
+			  m->name, info.pages_listed, info.nb_pages);
+	TEST_ASSERT_EQUAL(info.pages_owned, 0, "%s: pages still owned", m->name);
+	return TEST_SUCCESS;
+}
+
+/* Pages of the pfrag pool in use: those the mbuf pool holds, no more. */
 static int
 check_all_back(void)
 {
-	/* Frees wait in per-lcore batches: hand them to pfrag first. */
-	TEST_ASSERT_SUCCESS(pfrag_mempool_flush(mp), "flush");
-	TEST_ASSERT_EQUAL(pfrag_mempool_in_use(mp), 0, "mbufs still out");
-	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 0, "mempool counts mbufs out");
-	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 0, "fragments still out");
+	struct pfrag_mempool_info info;
+
+	TEST_ASSERT_SUCCESS(check_pool_whole(mp), "mbuf pool");
+	TEST_ASSERT_SUCCESS(pfrag_mempool_info_get(mp, &info), "info");
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), info.nb_pages,
+			  "pfrag pool: fragments out besides the mbuf pool's pages");
 	return TEST_SUCCESS;
 }
 
@@ -68,10 +102,11 @@ test_create_args(void)
 	TEST_ASSERT_EQUAL(rte_pktmbuf_data_room_size(mp), DATA_ROOM, "data room");
 	TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), NB_MBUFS, "a new pool has all free");
 
-	/* A fragment larger than a page is refused, never truncated. */
+	/* An mbuf larger than a page is refused, never truncated. */
 	bad = pfrag_pktmbuf_pool_create("t_mp_big", 8, 0, 0, UINT16_MAX, pool);
 	TEST_ASSERT_NULL(bad, "data room larger than a page accepted");
 	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "rte_errno for a too large data room");
+	TEST_ASSERT_NULL(rte_mempool_lookup("t_mp_big"), "refused pool left behind");
 	bad = pfrag_pktmbuf_pool_create("t_mp_priv", 8, 0, 3, DATA_ROOM, pool);
 	TEST_ASSERT_NULL(bad, "unaligned private size accepted");
 	bad = pfrag_pktmbuf_pool_create("t_mp_null", 8, 0, 0, DATA_ROOM, NULL);
@@ -90,12 +125,12 @@ test_alloc_free(void)
 
 	m = rte_pktmbuf_alloc(mp);
 	TEST_ASSERT_NOT_NULL(m, "alloc from a fresh pool");
-	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "one mbuf, one fragment");
+	TEST_ASSERT_EQUAL(pfrag_mempool_in_use(mp), 1, "one mbuf out");
 	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), 1, "mempool in-use count");
 
 	/* A direct mbuf, laid out as rte_pktmbuf_init() lays one out. */
-	frag = (uint8_t *)m - PFRAG_MEMPOOL_HDR_SIZE;
-	TEST_ASSERT(pfrag_virt2pool(frag) == pool, "mbuf is not in a fragment of the pool");
+	frag = (uint8_t *)m - mp->header_size;
+	TEST_ASSERT(pfrag_virt2pool(frag) == pool, "mbuf is not in a page of the pool");
 	TEST_ASSERT(RTE_MBUF_DIRECT(m), "mbuf is not direct");
 	TEST_ASSERT(m->pool == mp, "m->pool");
 	TEST_ASSERT(rte_mempool_from_obj(m) == mp, "object header names another pool");
@@ -131,7 +166,7 @@ test_bulk_and_raw(void)
 	unsigned int i, j;
 
 	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, RTE_DIM(m)), "bulk alloc");
-	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), RTE_DIM(m), "fragments out");
+	TEST_ASSERT_EQUAL(pfrag_mempool_in_use(mp), RTE_DIM(m), "mbufs out");
 	/* Every mbuf has its own data: write each full, check none overlaps. */
 	for (i = 0; i < RTE_DIM(m); i++)
 		memset(rte_pktmbuf_append(m[i], 1500), (int)i, 1500);
@@ -184,17 +219,15 @@ test_clone(void)
 	}
 	/* Free the original first: the data lives on while clones hold it. */
 	rte_pktmbuf_free(m);
-	pfrag_mempool_flush(mp);
-	if (pfrag_pool_frags_out(pool) != 2 ||
+	if (pfrag_mempool_in_use(mp) != 2 ||
 	    rte_pktmbuf_mtod(c2, uint8_t *)[63] != 0xab) {
-		printf("after freeing the original: %" PRIu64 " fragments out (want 2)\n",
-		       pfrag_pool_frags_out(pool));
+		printf("after freeing the original: %u mbufs out (want 2)\n",
+		       pfrag_mempool_in_use(mp));
 		goto out;
 	}
 	rte_pktmbuf_free(c1);
-	pfrag_mempool_flush(mp);
-	if (pfrag_pool_frags_out(pool) != 1) {
-		printf("after freeing clone 1: %" PRIu64 " out\n", pfrag_pool_frags_out(pool));
+	if (pfrag_mempool_in_use(mp) != 1) {
+		printf("after freeing clone 1: %u out\n", pfrag_mempool_in_use(mp));
 		goto out;
 	}
 	rte_pktmbuf_free(c2);
@@ -216,7 +249,7 @@ test_chain(void)
 	rte_pktmbuf_append(t, 200);
 	TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(h, t), "chain");
 	TEST_ASSERT_EQUAL(rte_pktmbuf_pkt_len(h), 300, "chained length");
-	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 2, "two segments, two fragments");
+	TEST_ASSERT_EQUAL(pfrag_mempool_in_use(mp), 2, "two segments, two mbufs");
 	rte_pktmbuf_free(h);
 	return check_all_back();
 }
@@ -249,7 +282,7 @@ test_attach_extbuf(void)
 	ext_freed = 0;
 	rte_pktmbuf_attach_extbuf(m, buf, rte_malloc_virt2iova(buf), buf_len, shinfo);
 	rte_pktmbuf_reset_headroom(m);
-	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "mbuf keeps its fragment");
+	TEST_ASSERT_EQUAL(pfrag_mempool_in_use(mp), 1, "mbuf is out");
 	rte_pktmbuf_free(m);
 	TEST_ASSERT_EQUAL(ext_freed, 1, "external buffer freed once");
 	return check_all_back();
@@ -265,15 +298,16 @@ test_limits(void)
 	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, NB_MBUFS), "alloc all");
 	TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), 0, "nothing left");
 	TEST_ASSERT_NULL(rte_pktmbuf_alloc(mp), "alloc beyond the pool size");
-	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), NB_MBUFS, "fragments out");
+	TEST_ASSERT_EQUAL(pfrag_mempool_in_use(mp), NB_MBUFS, "mbufs out");
 	TEST_ASSERT_EQUAL(pfrag_pktmbuf_pool_free(mp), -EBUSY, "free with mbufs out");
-	/* Frees still batched on this lcore do not hold the pool full. */
-	for (i = 0; i < 8; i++)
+	/* Every object given back serves again, whatever its page holds out. */
+	for (i = 0; i < NB_MBUFS; i += 5)
 		rte_pktmbuf_free(m[i]);
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < NB_MBUFS; i += 5) {
 		m[i] = rte_pktmbuf_alloc(mp);
-		TEST_ASSERT_NOT_NULL(m[i], "alloc after %u single frees of a full pool", 8);
+		TEST_ASSERT_NOT_NULL(m[i], "alloc after scattered frees of a full pool (%u)", i);
 	}
+	TEST_ASSERT_NULL(rte_pktmbuf_alloc(mp), "more than the pool size");
 	rte_pktmbuf_free_bulk(m, NB_MBUFS);
 	TEST_ASSERT_SUCCESS(check_all_back(), "after freeing all");
 
@@ -285,66 +319,53 @@ test_limits(void)
 	return check_all_back();
 }
 
-/* The pfrag pool runs dry before the mempool does: all or nothing. */
+/* A pfrag pool without pages enough: refused at create, nothing kept. */
 static int
 test_pfrag_exhausted(void)
 {
 	struct rte_mempool *big;
 	struct pfrag_pool *small;
-	struct rte_mbuf *m[256];
-	unsigned int n = 0, per_page;
 	int ret = TEST_FAILED;
 
 	small = pfrag_pool_create("t_mp_small", SOCKET_ID_ANY, PAGE_SIZE, 4, 0);
 	TEST_ASSERT_NOT_NULL(small, "small pool: %s", rte_strerror(rte_errno));
-	big = pfrag_pktmbuf_pool_create("t_mp_bigmp", RTE_DIM(m), 0, 0, DATA_ROOM, small);
+	big = pfrag_pktmbuf_pool_create("t_mp_bigmp", 256, 0, 0, DATA_ROOM, small);
+	if (big != NULL || rte_errno != ENOBUFS) {
+		printf("256 mbufs on 4 pages: %s (want ENOBUFS)\n",
+		       big != NULL ? "created" : rte_strerror(rte_errno));
+		goto out;
+	}
+	if (pfrag_pool_frags_out(small) != 0) {
+		printf("failed create kept %" PRIu64 " pages\n", pfrag_pool_frags_out(small));
+		goto out;
+	}
+	/* What fits does. */
+	big = pfrag_pktmbuf_pool_create("t_mp_bigmp", 32, 0, 0, DATA_ROOM, small);
 	if (big == NULL) {
-		printf("mempool on the small pool: %s\n", rte_strerror(rte_errno));
-		goto out_pool;
-	}
-	per_page = PAGE_SIZE / pfrag_pktmbuf_frag_size(0, DATA_ROOM);
-	if (rte_pktmbuf_alloc_bulk(big, m, RTE_DIM(m)) == 0) {
-		printf("%zu mbufs from 4 pages of %u\n", RTE_DIM(m), per_page);
-		rte_pktmbuf_free_bulk(m, RTE_DIM(m));
+		printf("32 mbufs on 4 pages: %s\n", rte_strerror(rte_errno));
 		goto out;
 	}
-	if (pfrag_pool_frags_out(small) != 0 || rte_mempool_in_use_count(big) != 0) {
-		printf("failed bulk alloc left %" PRIu64 " fragments out\n",
-		       pfrag_pool_frags_out(small));
-		goto out;
-	}
-	while (n < RTE_DIM(m) && (m[n] = rte_pktmbuf_alloc(big)) != NULL)
-		n++;
-	if (n < 4 * per_page - per_page || n > 4 * per_page) {
-		printf("%u mbufs from 4 pages of %u each\n", n, per_page);
-		rte_pktmbuf_free_bulk(m, n);
-		goto out;
-	}
-	rte_pktmbuf_free_bulk(m, n);
-	/* Recovery: the pages are back. */
-	m[0] = rte_pktmbuf_alloc(big);
-	if (m[0] == NULL) {
-		printf("no recovery after frees\n");
-		goto out;
-	}
-	rte_pktmbuf_free(m[0]);
-	pfrag_mempool_flush(big);
-	ret = pfrag_pool_frags_out(small) == 0 ? TEST_SUCCESS : TEST_FAILED;
+	ret = check_pool_whole(big);
 out:
-	if (pfrag_pktmbuf_pool_free(big) != 0)
+	if (big != NULL && pfrag_pktmbuf_pool_free(big) != 0)
 		ret = TEST_FAILED;
-out_pool:
+	pfrag_pool_drain_caches(small);
 	if (pfrag_pool_free(small) != 0)
 		ret = TEST_FAILED;
 	return ret;
 }
 
-/* Single frees (a PMD's TX completion) reach pfrag in batches. */
+/*
+ * Single frees (a PMD's TX completion) on another lcore's page: each is one
+ * atomic, and the object serves again at once; a plain rte_mempool_free()
+ * gives every page back to the pfrag pool.
+ */
 static int
-test_free_batches(void)
+test_free_single(void)
 {
 	struct rte_mempool *other;
 	struct rte_mbuf *m[64];
+	uint64_t before = pfrag_pool_frags_out(pool);
 	unsigned int i;
 
 	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, m, RTE_DIM(m)), "alloc");
@@ -352,23 +373,19 @@ test_free_batches(void)
 		rte_pktmbuf_free(m[i]);
 	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(mp), RTE_DIM(m) - 8,
 			  "freed mbufs are back in the mempool's count at once");
-	TEST_ASSERT(pfrag_pool_frags_out(pool) > RTE_DIM(m) - 8,
-		    "a lone free went to pfrag without its batch");
 	for (; i < RTE_DIM(m); i++)
 		rte_pktmbuf_free(m[i]);
-	TEST_ASSERT(pfrag_pool_frags_out(pool) < 32, "%" PRIu64 " fragments out after "
-		    "%zu frees: batches were not handed over", pfrag_pool_frags_out(pool),
-		    RTE_DIM(m));
-	TEST_ASSERT_SUCCESS(check_all_back(), "after the batches");
+	TEST_ASSERT_SUCCESS(check_all_back(), "after single frees");
 
-	/* A plain rte_mempool_free() loses no batched free either. */
 	other = pfrag_pktmbuf_pool_create("t_mp_other", 64, 0, 0, DATA_ROOM, pool);
 	TEST_ASSERT_NOT_NULL(other, "second pool: %s", rte_strerror(rte_errno));
+	TEST_ASSERT(pfrag_pool_frags_out(pool) > before, "second pool took no page");
 	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(other, m, 4), "alloc");
 	for (i = 0; i < 4; i++)
 		rte_pktmbuf_free(m[i]);
 	rte_mempool_free(other);
-	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 0, "batched frees lost at free");
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), before,
+			  "rte_mempool_free() kept pages of the pfrag pool");
 	return TEST_SUCCESS;
 }
 
@@ -383,11 +400,13 @@ test_with_cache(void)
 	TEST_ASSERT_NOT_NULL(cached, "cached pool: %s", rte_strerror(rte_errno));
 	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(cached, m, RTE_DIM(m)), "alloc");
 	rte_pktmbuf_free_bulk(m, RTE_DIM(m));
-	TEST_ASSERT(pfrag_pool_frags_out(pool) > 0, "cache kept no mbuf");
+	TEST_ASSERT(pfrag_mempool_in_use(cached) > 0, "cache kept no mbuf");
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(cached), 256, "cached mbufs count as free");
 	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(cached, m, RTE_DIM(m)), "alloc again");
 	TEST_ASSERT_EQUAL(pfrag_pktmbuf_pool_free(cached), -EBUSY, "free with mbufs out");
 	rte_pktmbuf_free_bulk(m, RTE_DIM(m));
-	/* The free flushes the lcore caches back to pfrag. */
+	/* The free flushes the lcore caches back first. */
+	TEST_ASSERT_SUCCESS(check_pool_whole(cached), "cached pool");
 	TEST_ASSERT_SUCCESS(pfrag_pktmbuf_pool_free(cached), "free");
 	return check_all_back();
 }
@@ -426,7 +445,7 @@ test_cross_lcore(void)
 		TEST_ASSERT_SUCCESS(rte_eal_remote_launch(xlcore_alloc, NULL, worker),
 				    "launch on lcore %u", worker);
 		TEST_ASSERT_SUCCESS(rte_eal_wait_lcore(worker), "alloc on lcore %u", worker);
-		TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), XLCORE_N, "round %d", round);
+		TEST_ASSERT_EQUAL(pfrag_mempool_in_use(mp), XLCORE_N, "round %d", round);
 		xlcore_free(NULL);
 		TEST_ASSERT_SUCCESS(check_all_back(), "round %d, freed on the main lcore",
 				    round);
@@ -438,6 +457,81 @@ test_cross_lcore(void)
 				    worker);
 	}
 	return TEST_SUCCESS;
+}
+
+static unsigned int ready_seen;
+static const struct rte_mempool *ready_mp;
+
+static void
+ready_cb(enum rte_mempool_event event, struct rte_mempool *m, void *arg)
+{
+	RTE_SET_USED(arg);
+	if (event == RTE_MEMPOOL_EVENT_READY) {
+		ready_seen++;
+		ready_mp = m;
+	}
+}
+
+/*
+ * A populated I/O pool (drivers such as mlx5 register DMA memory on
+ * RTE_MEMPOOL_EVENT_READY and skip NON_IO pools), and a later populate call
+ * adds no foreign memory.
+ */
+static int
+test_io_pool(void)
+{
+	const size_t len = 4 * PAGE_SIZE;
+	struct rte_mbuf *m[64];
+	struct rte_mempool *io;
+	uint64_t bad = pfrag_bad_free_count();
+	unsigned int i, avail;
+	uint8_t *buf;
+	int ret;
+
+	ready_seen = 0;
+	TEST_ASSERT_SUCCESS(rte_mempool_event_callback_register(ready_cb, NULL), "callback");
+	io = pfrag_pktmbuf_pool_create("t_mp_io", RTE_DIM(m), 0, 0, DATA_ROOM, pool);
+	rte_mempool_event_callback_unregister(ready_cb, NULL);
+	TEST_ASSERT_NOT_NULL(io, "pool: %s", rte_strerror(rte_errno));
+	TEST_ASSERT(ready_seen == 1 && ready_mp == io, "RTE_MEMPOOL_EVENT_READY seen %u "
+		    "times for this pool", ready_seen);
+	TEST_ASSERT_EQUAL(io->populated_size, io->size, "populated");
+	TEST_ASSERT(io->nb_mem_chunks > 0, "no memory chunk");
+	if (pfrag_iova(STAILQ_FIRST(&io->mem_list)->addr) != RTE_BAD_IOVA)
+		TEST_ASSERT(!(io->flags & RTE_MEMPOOL_F_NON_IO),
+			    "pool with IOVAs flagged RTE_MEMPOOL_F_NON_IO (flags 0x%x)", io->flags);
+
+	/* Memory that is not the pool's: every populate call refuses it. */
+	buf = rte_malloc(NULL, len, PAGE_SIZE);
+	TEST_ASSERT_NOT_NULL(buf, "buffer");
+	avail = rte_mempool_avail_count(io);
+	ret = rte_mempool_populate_iova(io, (char *)buf, rte_malloc_virt2iova(buf), len, NULL,
+					NULL);
+	TEST_ASSERT(ret < 0, "populate_iova of a full pool added %d objects", ret);
+	ret = rte_mempool_populate_virt(io, (char *)buf, len, 4096, NULL, NULL);
+	TEST_ASSERT(ret <= 0, "populate_virt of a full pool added %d objects", ret);
+	TEST_ASSERT_EQUAL(rte_mempool_populate_anon(io), 0, "populate_anon of a full pool");
+	TEST_ASSERT(rte_mempool_populate_default(io) < 0, "populate_default of a full pool");
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(io), avail, "avail count changed");
+	TEST_ASSERT_EQUAL(io->populated_size, io->size, "populated size changed");
+	TEST_ASSERT_EQUAL(pfrag_bad_free_count(), bad, "foreign objects went to pfrag");
+
+	/* Every object is the pool's, in pages of the pfrag pool. */
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(io, m, RTE_DIM(m)), "alloc all");
+	for (i = 0; i < RTE_DIM(m); i++) {
+		TEST_ASSERT(pfrag_virt2pool(m[i]) == pool, "mbuf %u not in the pfrag pool", i);
+		TEST_ASSERT((uint8_t *)m[i] + m[i]->buf_len < buf ||
+			    (uint8_t *)m[i] >= buf + len, "mbuf %u in foreign memory", i);
+		TEST_ASSERT(rte_mempool_from_obj(m[i]) == io, "mbuf %u header", i);
+		TEST_ASSERT_EQUAL(rte_mempool_virt2iova(m[i]), pfrag_iova(m[i]),
+				  "mbuf %u IOVA", i);
+	}
+	TEST_ASSERT_NULL(rte_pktmbuf_alloc(io), "more mbufs than the pool has");
+	rte_pktmbuf_free_bulk(m, RTE_DIM(m));
+	rte_free(buf);
+	TEST_ASSERT_SUCCESS(check_pool_whole(io), "io pool");
+	TEST_ASSERT_SUCCESS(pfrag_pktmbuf_pool_free(io), "free");
+	return check_all_back();
 }
 
 static const struct unit_test_suite pfrag_mempool_suite = {
@@ -453,7 +547,8 @@ static const struct unit_test_suite pfrag_mempool_suite = {
 		TEST_CASE(test_attach_extbuf),
 		TEST_CASE(test_limits),
 		TEST_CASE(test_pfrag_exhausted),
-		TEST_CASE(test_free_batches),
+		TEST_CASE(test_free_single),
+		TEST_CASE(test_io_pool),
 		TEST_CASE(test_with_cache),
 		TEST_CASE(test_cross_lcore),
 		TEST_CASES_END(),
@@ -472,6 +567,576 @@ test_pfrag_mempool(void)
 }
 
 PFRAG_TEST_REGISTER(pfrag_mempool_autotest, FAST, PFRAG_TEST_NOHUGE, test_pfrag_mempool);
+
+/* pfrag_mempool_ops_autotest: the standard creation paths. */
+
+static const char *
+ops_name(const struct rte_mempool *m)
+{
+	return rte_mempool_get_ops(m->ops_index)->name;
+}
+
+/* Take every mbuf, check each as a DPDK PMD would use it, give all back. */
+static int
+check_mbufs(struct rte_mempool *m, uint16_t room)
+{
+	struct rte_mbuf **mb;
+	unsigned int i, n = m->size;
+	rte_iova_t iova;
+	int ret = TEST_FAILED;
+
+	TEST_ASSERT_EQUAL(strcmp(ops_name(m), PFRAG_MEMPOOL_OPS_NAME), 0, "%s: ops %s",
+			  m->name, ops_name(m));
+	TEST_ASSERT_EQUAL(m->populated_size, m->size, "%s: populated", m->name);
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(m), n, "%s: avail", m->name);
+	mb = calloc(n, sizeof(*mb));
+	TEST_ASSERT_NOT_NULL(mb, "array");
+	if (rte_pktmbuf_alloc_bulk(m, mb, n) != 0) {
+		printf("%s: %u mbufs at once: %s\n", m->name, n, rte_strerror(rte_errno));
+		goto out_free;
+	}
+	for (i = 0; i < n; i++) {
+		iova = rte_mem_virt2iova(mb[i]);
+		if (rte_mempool_from_obj(mb[i]) != m || mb[i]->pool != m ||
+		    mb[i]->buf_len != room || mb[i]->buf_addr != (void *)(mb[i] + 1) ||
+		    (iova != RTE_BAD_IOVA && (rte_mempool_virt2iova(mb[i]) != iova ||
+		     rte_mbuf_iova_get(mb[i]) != iova + sizeof(struct rte_mbuf)))) {
+			printf("%s: mbuf %u at %p: header or IOVA wrong\n", m->name, i,
+			       (void *)mb[i]);
+			goto out;
+		}
+		/* Distinct data rooms: write each whole. */
+		memset(mb[i]->buf_addr, (int)i, room);
+	}
+	for (i = 0; i < n && room > 0; i++)
+		if (((uint8_t *)mb[i]->buf_addr)[room - 1] != (uint8_t)i) {
+			printf("%s: mbuf %u overwritten\n", m->name, i);
+			goto out;
+		}
+	if (rte_pktmbuf_alloc(m) != NULL || rte_mempool_avail_count(m) != 0) {
+		printf("%s: more than its %u mbufs\n", m->name, n);
+		goto out;
+	}
+	ret = TEST_SUCCESS;
+out:
+	/* Half one by one, half in bulk. */
+	for (i = 0; i < n / 2; i++)
+		rte_pktmbuf_free(mb[i]);
+	rte_pktmbuf_free_bulk(&mb[n / 2], n - n / 2);
+out_free:
+	free(mb);
+	if (ret != TEST_SUCCESS)
+		return ret;
+	return check_pool_whole(m);
+}
+
+static int
+test_ops_user_ops(void)
+{
+	const char *prev = rte_mbuf_user_mempool_ops();
+	struct rte_mempool *m;
+	int ret;
+
+	TEST_ASSERT_SUCCESS(rte_mbuf_set_user_mempool_ops(PFRAG_MEMPOOL_OPS_NAME), "set");
+	m = rte_pktmbuf_pool_create("t_ops_user", 1000, 32, 0, DATA_ROOM, SOCKET_ID_ANY);
+	rte_mbuf_set_user_mempool_ops(prev != NULL ? prev : "ring_mp_mc");
+	TEST_ASSERT_NOT_NULL(m, "rte_pktmbuf_pool_create: %s", rte_strerror(rte_errno));
+	TEST_ASSERT_NULL(pfrag_mempool_pool(m), "no pfrag pool behind it");
+	ret = check_mbufs(m, DATA_ROOM);
+	rte_mempool_free(m);
+	return ret;
+}
+
+static int
+test_ops_by_ops(void)
+{
+	struct rte_mempool *m;
+	int ret;
+
+	m = rte_pktmbuf_pool_create_by_ops("t_ops_byops", 512, 0, 0, DATA_ROOM,
+					   SOCKET_ID_ANY, PFRAG_MEMPOOL_OPS_NAME);
+	TEST_ASSERT_NOT_NULL(m, "create_by_ops: %s", rte_strerror(rte_errno));
+	ret = check_mbufs(m, DATA_ROOM);
+	rte_mempool_free(m);
+	/* A pool of mbufs without data room: more than 64 would fit a page. */
+	m = rte_pktmbuf_pool_create_by_ops("t_ops_hdr", 300, 0, 0, 0, SOCKET_ID_ANY,
+					   PFRAG_MEMPOOL_OPS_NAME);
+	TEST_ASSERT_NOT_NULL(m, "header pool: %s", rte_strerror(rte_errno));
+	if (ret == TEST_SUCCESS)
+		ret = check_mbufs(m, 0);
+	rte_mempool_free(m);
+	return ret;
+}
+
+static unsigned int obj_inits;
+
+static void
+obj_init(struct rte_mempool *m, void *arg, void *obj, unsigned int idx)
+{
+	RTE_SET_USED(m);
+	RTE_SET_USED(arg);
+	memset(obj, 0, 8);
+	*(unsigned int *)obj = idx;
+	obj_inits++;
+}
+
+/* rte_mempool_dump() of @p m as a string, in @p out. */
+static void
+dump_to(struct rte_mempool *m, char *out, size_t size)
+{
+	FILE *f = fmemopen(out, size, "w");
+
+	out[0] = '\0';
+	if (f == NULL)
+		return;
+	rte_mempool_dump(f, m);
+	fclose(f);
+}
+
+/* create_empty + set_ops_byname + populate_default; dump and counts. */
+static int
+test_ops_create_empty(void)
+{
+	struct rte_mempool *m;
+	void *objs[300];
+	char dump[4096], want[64];
+	int ret = TEST_FAILED;
+	unsigned int i;
+
+	m = rte_mempool_create_empty("t_ops_empty", RTE_DIM(objs), 200, 0, 0,
+				     SOCKET_ID_ANY, 0);
+	TEST_ASSERT_NOT_NULL(m, "create_empty: %s", rte_strerror(rte_errno));
+	if (rte_mempool_set_ops_byname(m, PFRAG_MEMPOOL_OPS_NAME, NULL) != 0)
+		goto out;
+	ready_seen = 0;
+	rte_mempool_event_callback_register(ready_cb, NULL);
+	ret = rte_mempool_populate_default(m);
+	rte_mempool_event_callback_unregister(ready_cb, NULL);
+	if (ret != (int)RTE_DIM(objs) || ready_seen != 1 || (m->flags & RTE_MEMPOOL_F_NON_IO)) {
+		printf("populate_default: %d, READY seen %u times, flags 0x%x\n", ret,
+		       ready_seen, m->flags);
+		ret = TEST_FAILED;
+		goto out;
+	}
+	ret = TEST_FAILED;
+	obj_inits = 0;
+	rte_mempool_obj_iter(m, obj_init, NULL);
+	if (obj_inits != RTE_DIM(objs))
+		goto out;
+	dump_to(m, dump, sizeof(dump));
+	snprintf(want, sizeof(want), "common_pool_count=%zu\n", RTE_DIM(objs));
+	if (strstr(dump, "ops_name: <pfrag>") == NULL || strstr(dump, want) == NULL) {
+		printf("dump of a full pool:\n%s", dump);
+		goto out;
+	}
+	if (rte_mempool_get_bulk(m, objs, 7) != 0)
+		goto out;
+	dump_to(m, dump, sizeof(dump));
+	snprintf(want, sizeof(want), "common_pool_count=%zu\n", RTE_DIM(objs) - 7);
+	if (strstr(dump, want) == NULL || rte_mempool_avail_count(m) != RTE_DIM(objs) - 7 ||
+	    rte_mempool_in_use_count(m) != 7) {
+		printf("7 out, dump:\n%s", dump);
+		rte_mempool_put_bulk(m, objs, 7);
+		goto out;
+	}
+	pfrag_mempool_dump(stdout, m);
+	/* The rest, then all back in any order. */
+	if (rte_mempool_get_bulk(m, &objs[7], RTE_DIM(objs) - 7) != 0 ||
+	    rte_mempool_get(m, &objs[0]) == 0) {
+		printf("the rest of the pool, or one more\n");
+		goto out;
+	}
+	rte_mempool_put_bulk(m, &objs[100], RTE_DIM(objs) - 100);
+	for (i = 100; i-- > 0;)
+		rte_mempool_put(m, objs[i]);
+	ret = check_pool_whole(m);
+out:
+	rte_mempool_free(m);
+	return ret;
+}
+
+static unsigned int chunk_frees;
+
+static void
+chunk_free(struct rte_mempool_memhdr *memhdr, void *opaque)
+{
+	RTE_SET_USED(memhdr);
+	chunk_frees++;
+	rte_memzone_free(opaque);
+}
+
+/*
+ * populate_iova with three chunks, one misaligned: objects in the chunks
+ * with their IOVAs, READY once full, a chunk with no room for a page refused,
+ * and the chunks freed with the pool.
+ */
+static int
+test_ops_populate_chunks(void)
+{
+	const struct rte_memzone *mz[4] = { NULL };
+	struct pfrag_mempool_info info;
+	struct rte_mempool *m;
+	struct rte_mempool_objhdr *hdr;
+	const struct rte_memzone *z;
+	void *objs[200];
+	unsigned int i, k, in;
+	size_t ps;
+	int ret = TEST_FAILED, n;
+	char name[32];
+
+	m = rte_mempool_create_empty("t_ops_chunks", RTE_DIM(objs), 200, 0, 0,
+				     SOCKET_ID_ANY, 0);
+	TEST_ASSERT_NOT_NULL(m, "create_empty: %s", rte_strerror(rte_errno));
+	if (rte_mempool_set_ops_byname(m, PFRAG_MEMPOOL_OPS_NAME, NULL) != 0)
+		goto out;
+	/* 16 KiB pages of 51 objects each (320 bytes a slot, 64 at most a page). */
+	ps = 16384;
+	for (i = 0; i < RTE_DIM(mz); i++) {
+		snprintf(name, sizeof(name), "t_ops_chunk%u", i);
+		mz[i] = rte_memzone_reserve_aligned(name, 3 * ps, SOCKET_ID_ANY,
+						    RTE_MEMZONE_IOVA_CONTIG, ps);
+		if (mz[i] == NULL) {
+			printf("memzone: %s\n", rte_strerror(rte_errno));
+			goto out;
+		}
+	}
+	ready_seen = 0;
+	rte_mempool_event_callback_register(ready_cb, NULL);
+	/* Too small for an aligned page: refused, nothing added. */
+	n = rte_mempool_populate_iova(m, (char *)mz[3]->addr + 64, mz[3]->iova + 64, ps,
+				      NULL, NULL);
+	if (n != 0 || m->populated_size != 0) {
+		printf("chunk without a page: %d objects\n", n);
+		goto out_cb;
+	}
+	if (pfrag_mempool_info_get(m, &info) != 0 || info.page_size != ps ||
+	    info.objs_per_page != 51) {
+		printf("geometry: pages of %u, %u a page\n", info.page_size, info.objs_per_page);
+		goto out_cb;
+	}
+	/* Misaligned: 2 whole pages inside 2.5. */
+	n = rte_mempool_populate_iova(m, (char *)mz[0]->addr + ps / 2, mz[0]->iova + ps / 2,
+				      5 * ps / 2, chunk_free, (void *)(uintptr_t)mz[0]);
+	k = rte_mempool_populate_iova(m, mz[1]->addr, mz[1]->iova, ps, chunk_free,
+				      (void *)(uintptr_t)mz[1]);
+	if (n != 102 || k != 51 || ready_seen != 0) {
+		printf("chunks gave %d and %u objects (want 102, 51), READY %u\n", n, k,
+		       ready_seen);
+		goto out_cb;
+	}
+	n = rte_mempool_populate_iova(m, mz[2]->addr, mz[2]->iova, 3 * ps, chunk_free,
+				      (void *)(uintptr_t)mz[2]);
+	if (n != 47 || ready_seen != 1 || m->nb_mem_chunks != 3) {
+		printf("last chunk gave %d (want 47), READY %u, %u chunks\n", n, ready_seen,
+		       m->nb_mem_chunks);
+		goto out_cb;
+	}
+	/* Each object in its chunk, with the chunk's IOVA at its offset. */
+	STAILQ_FOREACH(hdr, &m->elt_list, next) {
+		uint8_t *obj = (uint8_t *)(hdr + 1);
+
+		for (in = 0, i = 0; i < 3; i++) {
+			z = mz[i];
+			if (obj >= (uint8_t *)z->addr && obj + m->elt_size <=
+			    (uint8_t *)z->addr + z->len) {
+				in = 1;
+				if (hdr->iova != z->iova + (obj - (uint8_t *)z->addr)) {
+					printf("object %p: IOVA 0x%" PRIx64 "\n", (void *)obj,
+					       hdr->iova);
+					goto out_cb;
+				}
+			}
+		}
+		if (!in) {
+			printf("object %p outside the chunks\n", (void *)obj);
+			goto out_cb;
+		}
+	}
+	if (rte_mempool_get_bulk(m, objs, RTE_DIM(objs)) != 0 ||
+	    rte_mempool_get(m, &objs[0]) == 0) {
+		printf("every object, and not one more\n");
+		goto out_cb;
+	}
+	rte_mempool_put_bulk(m, objs, RTE_DIM(objs));
+	if (pfrag_mempool_info_get(m, &info) != 0 || info.nb_pages != 4)
+		goto out_cb;
+	ret = check_pool_whole(m);
+out_cb:
+	rte_mempool_event_callback_unregister(ready_cb, NULL);
+out:
+	chunk_frees = 0;
+	rte_mempool_free(m);
+	if (ret == TEST_SUCCESS && chunk_frees != 3) {
+		printf("%u chunks freed with the pool, want 3\n", chunk_frees);
+		ret = TEST_FAILED;
+	}
+	for (i = 0; i < RTE_DIM(mz); i++)
+		if (i == 3 || ret != TEST_SUCCESS)
+			rte_memzone_free(mz[i]);
+	return ret;
+}
+
+/* populate_virt and populate_anon. */
+static int
+test_ops_populate_virt_anon(void)
+{
+	const struct rte_memzone *mz;
+	struct rte_mempool *m;
+	int n, ret;
+
+	m = rte_mempool_create_empty("t_ops_virt", 256, sizeof(struct rte_mbuf) + DATA_ROOM,
+				     0, sizeof(struct rte_pktmbuf_pool_private), SOCKET_ID_ANY, 0);
+	TEST_ASSERT_NOT_NULL(m, "create_empty: %s", rte_strerror(rte_errno));
+	TEST_ASSERT_SUCCESS(rte_mempool_set_ops_byname(m, PFRAG_MEMPOOL_OPS_NAME, NULL), "ops");
+	rte_pktmbuf_pool_init(m, NULL);
+	mz = rte_memzone_reserve_aligned("t_ops_virt_mz", 24 * PAGE_SIZE, SOCKET_ID_ANY, 0,
+					 PAGE_SIZE);
+	TEST_ASSERT_NOT_NULL(mz, "memzone");
+	n = rte_mempool_populate_virt(m, mz->addr, mz->len, mz->hugepage_sz, NULL, NULL);
+	TEST_ASSERT_EQUAL(n, 256, "populate_virt gave %d", n);
+	rte_mempool_obj_iter(m, rte_pktmbuf_init, NULL);
+	ret = check_mbufs(m, DATA_ROOM);
+	rte_mempool_free(m);
+	rte_memzone_free(mz);
+	if (ret != TEST_SUCCESS)
+		return ret;
+
+	m = rte_mempool_create_empty("t_ops_anon", 256, sizeof(struct rte_mbuf) + DATA_ROOM,
+				     0, sizeof(struct rte_pktmbuf_pool_private), SOCKET_ID_ANY, 0);
+	TEST_ASSERT_NOT_NULL(m, "create_empty: %s", rte_strerror(rte_errno));
+	TEST_ASSERT_SUCCESS(rte_mempool_set_ops_byname(m, PFRAG_MEMPOOL_OPS_NAME, NULL), "ops");
+	rte_pktmbuf_pool_init(m, NULL);
+	n = rte_mempool_populate_anon(m);
+	if (n == 0 && rte_eal_iova_mode() != RTE_IOVA_VA) {
+		/* Anonymous memory in 4 KiB pieces of physical memory holds no page. */
+		rte_mempool_free(m);
+		printf("populate_anon: not with physical IOVAs (IOVA mode PA); skipped\n");
+		return TEST_SUCCESS;
+	}
+	TEST_ASSERT_EQUAL(n, 256, "populate_anon gave %d", n);
+	rte_mempool_obj_iter(m, rte_pktmbuf_init, NULL);
+	ret = check_mbufs(m, DATA_ROOM);
+	rte_mempool_free(m);
+	return ret;
+}
+
+static char log_buf[8192];
+
+/* Run @p fn with EAL's log going to log_buf. */
+static void
+capture_log(void (*fn)(void *), void *arg)
+{
+	FILE *f = fmemopen(log_buf, sizeof(log_buf), "w");
+	FILE *prev = rte_log_get_stream();
+
+	log_buf[0] = '\0';
+	if (f == NULL)
+		return;
+	rte_openlog_stream(f);
+	fn(arg);
+	fflush(f);
+	rte_openlog_stream(prev == stderr ? NULL : prev);
+	fclose(f);
+}
+
+static void
+free_pool_cb(void *arg)
+{
+	rte_mempool_free(arg);
+}
+
+/* Free with objects out: refused by the pfrag call, reported by the plain one. */
+static int
+test_ops_free_out(void)
+{
+	struct rte_mempool *m;
+	void *objs[5];
+
+	m = rte_pktmbuf_pool_create_by_ops("t_ops_out", 64, 0, 0, DATA_ROOM, SOCKET_ID_ANY,
+					   PFRAG_MEMPOOL_OPS_NAME);
+	TEST_ASSERT_NOT_NULL(m, "pool: %s", rte_strerror(rte_errno));
+	TEST_ASSERT_SUCCESS(rte_mempool_get_bulk(m, objs, RTE_DIM(objs)), "get");
+	TEST_ASSERT_EQUAL(pfrag_pktmbuf_pool_free(m), -EBUSY, "pfrag free with 5 out");
+	TEST_ASSERT_EQUAL(pfrag_mempool_in_use(m), 5, "objects out");
+	capture_log(free_pool_cb, m);
+	TEST_ASSERT_NOT_NULL(strstr(log_buf, "t_ops_out freed: 5 of 64 objects out"),
+			     "no clear error when freed with 5 objects out; log: %s", log_buf);
+	return TEST_SUCCESS;
+}
+
+static void
+too_large_cb(void *arg)
+{
+	*(int *)arg = rte_mempool_populate_default(rte_mempool_lookup("t_ops_big"));
+}
+
+/* What cannot work says so at create, with the sizes. */
+static int
+test_ops_too_large(void)
+{
+	struct pfrag_pool *small;
+	struct rte_mempool *m;
+	int ret = 1, not_a_pool = 0;
+
+	small = pfrag_pool_create("t_ops_small", SOCKET_ID_ANY, 16384, 4, 0);
+	TEST_ASSERT_NOT_NULL(small, "pfrag pool: %s", rte_strerror(rte_errno));
+	m = rte_mempool_create_empty("t_ops_big", 8, 20000, 0, 0, SOCKET_ID_ANY, 0);
+	TEST_ASSERT_NOT_NULL(m, "create_empty");
+	TEST_ASSERT_SUCCESS(rte_mempool_set_ops_byname(m, PFRAG_MEMPOOL_OPS_NAME, small),
+			    "ops");
+	capture_log(too_large_cb, &ret);
+	rte_mempool_free(m);
+	pfrag_pool_free(small);
+	TEST_ASSERT_EQUAL(ret, -EINVAL, "populate of an element larger than a page");
+	TEST_ASSERT(strstr(log_buf, "an object takes 20160 bytes") != NULL &&
+		    strstr(log_buf, "larger than a page") != NULL,
+		    "no sizes in the error: %s", log_buf);
+
+	m = rte_mempool_create_empty("t_ops_big", 8, 200, 0, 0, SOCKET_ID_ANY, 0);
+	TEST_ASSERT_NOT_NULL(m, "create_empty");
+	TEST_ASSERT_SUCCESS(rte_mempool_set_ops_byname(m, PFRAG_MEMPOOL_OPS_NAME,
+						       &not_a_pool), "ops");
+	capture_log(too_large_cb, &ret);
+	rte_mempool_free(m);
+	TEST_ASSERT_EQUAL(ret, -EINVAL, "pool_config that is not a pfrag pool");
+	TEST_ASSERT(strstr(log_buf, "is not a pfrag pool") != NULL, "log: %s", log_buf);
+	return TEST_SUCCESS;
+}
+
+/* Whole pages as blocks of contiguous objects. */
+static int
+test_ops_contig_blocks(void)
+{
+	struct rte_mempool_info info;
+	struct rte_mempool *m;
+	void *first[2];
+	unsigned int b, i, stride;
+	int ret;
+
+	m = rte_pktmbuf_pool_create_by_ops("t_ops_blocks", 200, 0, 0, DATA_ROOM,
+					   SOCKET_ID_ANY, PFRAG_MEMPOOL_OPS_NAME);
+	TEST_ASSERT_NOT_NULL(m, "pool: %s", rte_strerror(rte_errno));
+	TEST_ASSERT_SUCCESS(rte_mempool_ops_get_info(m, &info), "get_info");
+	TEST_ASSERT(info.contig_block_size > 1, "block of %u", info.contig_block_size);
+	ret = rte_mempool_get_contig_blocks(m, first, 2);
+	TEST_ASSERT_SUCCESS(ret, "2 blocks: %d", ret);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(m), 2 * info.contig_block_size, "in use");
+	stride = m->header_size + m->elt_size + m->trailer_size;
+	for (b = 0; b < 2; b++)
+		for (i = 0; i < info.contig_block_size; i++) {
+			void *obj = (uint8_t *)first[b] + i * stride;
+
+			TEST_ASSERT(rte_mempool_from_obj(obj) == m, "block %u object %u", b, i);
+			rte_mempool_put(m, obj);
+		}
+	ret = check_pool_whole(m);
+	rte_mempool_free(m);
+	return ret;
+}
+
+static struct rte_mempool *xmp;
+static void *xobjs[512];
+
+static int
+x_get(void *arg)
+{
+	RTE_SET_USED(arg);
+	return rte_mempool_get_bulk(xmp, xobjs, xmp->size);
+}
+
+static void *
+non_eal_thread(void *arg)
+{
+	unsigned int i, n = xmp->size;
+
+	RTE_SET_USED(arg);
+	for (i = 0; i < n; i++)
+		if (rte_mempool_get(xmp, &xobjs[i]) != 0)
+			return (void *)(uintptr_t)i;
+	for (i = 0; i < n; i += 2)
+		rte_mempool_put(xmp, xobjs[i]);
+	for (i = 1; i < n; i += 2)
+		rte_mempool_put(xmp, xobjs[i]);
+	return (void *)(uintptr_t)n;
+}
+
+/*
+ * Taken on one lcore, given back one by one on another, taken again whole:
+ * every object comes back within reach (DPDK's refcnt test does this);
+ * and a non-EAL thread.
+ */
+static int
+test_ops_cross_lcore(void)
+{
+	unsigned int worker = rte_get_next_lcore(-1, 1, 0), i, round;
+	pthread_t t;
+	void *res;
+	int ret = TEST_SUCCESS;
+
+	xmp = rte_pktmbuf_pool_create_by_ops("t_ops_x", RTE_DIM(xobjs), 0, 0, DATA_ROOM,
+					     SOCKET_ID_ANY, PFRAG_MEMPOOL_OPS_NAME);
+	TEST_ASSERT_NOT_NULL(xmp, "pool: %s", rte_strerror(rte_errno));
+	for (round = 0; round < 4 && worker < RTE_MAX_LCORE && ret == TEST_SUCCESS; round++) {
+		rte_eal_remote_launch(x_get, NULL, worker);
+		if (rte_eal_wait_lcore(worker) != 0) {
+			printf("round %u: the worker could not take every object\n", round);
+			ret = TEST_FAILED;
+			break;
+		}
+		/* Scattered over the worker's pages, one at a time. */
+		for (i = 0; i < RTE_DIM(xobjs); i += 3)
+			rte_mempool_put(xmp, xobjs[i]);
+		for (i = 1; i < RTE_DIM(xobjs); i += 3)
+			rte_mempool_put(xmp, xobjs[i]);
+		for (i = 2; i < RTE_DIM(xobjs); i += 3)
+			rte_mempool_put(xmp, xobjs[i]);
+		if (rte_mempool_avail_count(xmp) != RTE_DIM(xobjs) ||
+		    rte_mempool_get_bulk(xmp, xobjs, RTE_DIM(xobjs)) != 0) {
+			printf("round %u: %u available, not all could be taken here\n", round,
+			       rte_mempool_avail_count(xmp));
+			ret = TEST_FAILED;
+			break;
+		}
+		rte_mempool_put_bulk(xmp, xobjs, RTE_DIM(xobjs));
+	}
+	if (ret == TEST_SUCCESS && pthread_create(&t, NULL, non_eal_thread, NULL) == 0) {
+		pthread_join(t, &res);
+		if ((uintptr_t)res != RTE_DIM(xobjs)) {
+			printf("non-EAL thread took %zu of %zu\n", (size_t)(uintptr_t)res,
+			       RTE_DIM(xobjs));
+			ret = TEST_FAILED;
+		}
+	}
+	if (ret == TEST_SUCCESS)
+		ret = check_pool_whole(xmp);
+	rte_mempool_free(xmp);
+	xmp = NULL;
+	return ret;
+}
+
+static const struct unit_test_suite pfrag_mempool_ops_suite = {
+	.name = "pfrag mempool ops",
+	.cases = {
+		TEST_CASE(test_ops_user_ops),
+		TEST_CASE(test_ops_by_ops),
+		TEST_CASE(test_ops_create_empty),
+		TEST_CASE(test_ops_populate_chunks),
+		TEST_CASE(test_ops_populate_virt_anon),
+		TEST_CASE(test_ops_free_out),
+		TEST_CASE(test_ops_too_large),
+		TEST_CASE(test_ops_contig_blocks),
+		TEST_CASE(test_ops_cross_lcore),
+		TEST_CASES_END(),
+	},
+};
+
+static int
+test_pfrag_mempool_ops(void)
+{
+	return unit_test_suite_runner(&pfrag_mempool_ops_suite);
+}
+
+PFRAG_TEST_REGISTER(pfrag_mempool_ops_autotest, FAST, PFRAG_TEST_NOHUGE, test_pfrag_mempool_ops);
 
 /*
  * pfrag_mempool_perf_autotest: the mbuf cycle of a forwarding PMD, against a

@@ -567,12 +567,14 @@ static int
 create_pools(unsigned int nb_ports, unsigned int nb_ours)
 {
 	unsigned int n = nb_mbufs_needed(nb_ports), pages, per_page;
-	uint32_t frag_size = pfrag_pktmbuf_frag_size(0, RTE_MBUF_DEFAULT_BUF_SIZE);
 	uint32_t psz = page_size != 0 ? page_size : PFRAG_DEFAULT_PAGE_SIZE;
+	uint32_t obj_size = pfrag_mempool_obj_size(sizeof(struct rte_mbuf) +
+						   RTE_MBUF_DEFAULT_BUF_SIZE);
 
-	if (frag_size > psz) {
+	per_page = pfrag_mempool_objs_per_page(obj_size, psz);
+	if (per_page == 0) {
 		fprintf(stderr, "page size %u is smaller than one mbuf (%u bytes)\n", psz,
-			frag_size);
+			obj_size);
 		return -1;
 	}
 	if (nb_ports > nb_ours && plain_mbufs) {
@@ -587,15 +589,8 @@ create_pools(unsigned int nb_ports, unsigned int nb_ours)
 		       pktmbuf_pool->elt_size + pktmbuf_pool->header_size +
 		       pktmbuf_pool->trailer_size);
 	} else if (nb_ports > nb_ours) {
-		/*
-		 * Enough pages for every mbuf twice over: a page comes back only
-		 * when all its fragments did, so packets that linger (RX rings,
-		 * TX rings) keep partly used pages out; plus each lcore's stash.
-		 */
-		per_page = psz / frag_size;
-		pages = nb_pages != 0 ? nb_pages :
-			2 * ((n + per_page - 1) / per_page) +
-			rte_lcore_count() * (PFRAG_STASH_SIZE + 1) + 64;
+		/* The mbuf pool takes its pages at create and keeps them. */
+		pages = nb_pages != 0 ? nb_pages : (n + per_page - 1) / per_page;
 		frag_pool = pfrag_pool_create("l2fwd", rte_socket_id(), psz, pages, 0);
 		if (frag_pool == NULL) {
 			fprintf(stderr, "pfrag pool of %u x %u bytes: %s\n", pages, psz,
@@ -609,7 +604,7 @@ create_pools(unsigned int nb_ports, unsigned int nb_ours)
 			return -1;
 		}
 		printf("pfrag pool l2fwd: %u pages of %u bytes, %u mbufs of %u bytes each"
-		       " (%u per page)\n", pages, psz, n, frag_size, per_page);
+		       " (%u per page)\n", pages, psz, n, obj_size, per_page);
 	}
 	if (nb_ours > 0) {
 		/* Header mbufs: the PMD attaches its fragments to them. */
@@ -980,11 +975,16 @@ stop:
 		rte_free(tx_buffer[portid]);
 
 	/*
-	 * Every fragment must be back now: the ports gave back what they held,
-	 * and the mbuf pool hands over the frees it still batches.
+	 * Every mbuf and fragment must be back now: the ports gave back what
+	 * they held. The pfrag mbuf pool refuses to go while mbufs are out, and
+	 * gives its pages back to the pfrag pool when it goes.
 	 */
-	if (pfrag_mempool_is_pfrag(pktmbuf_pool))
-		pfrag_mempool_flush(pktmbuf_pool);
+	if (pfrag_mempool_is_pfrag(pktmbuf_pool)) {
+		if (pfrag_pktmbuf_pool_free(pktmbuf_pool) == 0)
+			pktmbuf_pool = NULL;
+		else
+			status = EXIT_FAILURE;
+	}
 	/*
 	 * Pages, not only fragments: once the lcore caches gave back their
 	 * current pages, a page still in use is a leaked reference.
