@@ -131,6 +131,18 @@ populate_from_pool(struct rte_mempool *mp, struct pfrag_pool *pool)
 	return 0;
 }
 
+/*
+ * rte_pktmbuf_init(), and a page without an IOVA gives mbufs without one:
+ * never RTE_BAD_IOVA + offset, a plausible address a device would DMA to.
+ */
+static void
+mbuf_init(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
+{
+	rte_pktmbuf_init(mp, arg, obj, idx);
+	if (rte_mempool_virt2iova(obj) == RTE_BAD_IOVA)
+		rte_mbuf_iova_set(obj, RTE_BAD_IOVA);
+}
+
 struct rte_mempool *
 pfrag_pktmbuf_pool_create(const char *name, unsigned int n, unsigned int cache_size,
 			  uint16_t priv_size, uint16_t data_room_size,
@@ -168,7 +180,7 @@ pfrag_pktmbuf_pool_create(const char *name, unsigned int n, unsigned int cache_s
 	ret = populate_from_pool(mp, pool);
 	if (ret != 0)
 		goto fail;
-	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	rte_mempool_obj_iter(mp, mbuf_init, NULL);
 	return mp;
 
 fail:
