@@ -544,7 +544,7 @@ pfrag_mp_alloc(struct rte_mempool *mp)
 		return ret;
 	}
 	mp->pool_data = pm;
-	MP_LOG(DEBUG, "%s: pages of %u bytes, %u objects of %u bytes each", mp->name,
+	MP_LOG(INFO, "%s: pages of %u bytes, %u objects of %u bytes each", mp->name,
 	       page_size, pm->per_page, pm->stride);
 	return 0;
 }
