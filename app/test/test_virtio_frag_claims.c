@@ -295,6 +295,7 @@ test_fixed_size(void)
 static int
 test_no_mrg_rxbuf(void)
 {
+	unsigned int i, pkts;
 	uint16_t port;
 	int ret;
 
@@ -303,6 +304,20 @@ test_no_mrg_rxbuf(void)
 	ret = rx_frames(port, 100, 1514);
 	if (ret == TEST_SUCCESS)
 		ret = rx_frames(port, 600, 60);
+	/*
+	 * Without MRG_RXBUF num_buffers means nothing and is not read (Linux
+	 * neither): frames whose header says 0 or 7 are single frames all the same.
+	 */
+	for (i = 0; ret == TEST_SUCCESS && i < 8; i++) {
+		pkts = 0;
+		if (vstub_rx_frame(&stub, 0, 1000, i % 2 == 0 ? 0 : 7, (uint8_t)i) < 0 ||
+		    rx_check(port, 0, 1000, 1000, (uint8_t)i, &pkts, NULL) != TEST_SUCCESS ||
+		    pkts != 1) {
+			printf("mrg_rxbuf=0: frame %u with num_buffers %u not delivered alone\n",
+			       i, i % 2 == 0 ? 0 : 7);
+			ret = TEST_FAILED;
+		}
+	}
 	if (ret == TEST_SUCCESS &&
 	    (__atomic_load_n(&stub.acked_features, __ATOMIC_ACQUIRE) &
 	     VFRAG_BIT(VFRAG_NET_F_MRG_RXBUF)) != 0) {
