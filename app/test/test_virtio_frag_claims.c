@@ -215,8 +215,15 @@ test_adaptive(void)
 		       "expected\n", vf_xstat(port, "rx_buf_size"), last_posted_len(0));
 		ret = TEST_FAILED;
 	}
-	printf("  adaptive: 1536 at start, %" PRId64 " after 600 x 60 B", vf_xstat(port,
-	       "rx_buf_size"));
+	printf("  adaptive: 1536 at start, %" PRId64 " after 600 x 60 B (%" PRId64 " bytes "
+	       "pinned per posted slot)", vf_xstat(port, "rx_buf_size"),
+	       vf_xstat(port, "rx_pinned_bytes_per_slot"));
+	/* The README's figure: 64-byte traffic pins ~320 bytes per posted slot. */
+	if (ret == TEST_SUCCESS && vf_xstat(port, "rx_pinned_bytes_per_slot") > 320) {
+		printf("\nsmall traffic pins %" PRId64 " bytes per slot, 320 at most expected\n",
+		       vf_xstat(port, "rx_pinned_bytes_per_slot"));
+		ret = TEST_FAILED;
+	}
 	/* 1400 bytes in 128-byte buffers (11 a packet), then in larger ones. */
 	for (i = 0; ret == TEST_SUCCESS && i < 600; i++) {
 		int nbufs = vstub_rx_packet(&stub, 0, 1400, (uint8_t)i);
@@ -659,6 +666,28 @@ test_devargs_name_the_key(void)
 	return TEST_SUCCESS;
 }
 
+/* page_size= and pool_pages= shape the port's own pool. */
+static int
+test_pool_devargs(void)
+{
+	struct pfrag_pool_info info;
+	char args[300], name[PFRAG_NAMESIZE];
+	uint16_t port;
+
+	snprintf(args, sizeof(args), "path=%s/pool.sock,server=1,page_size=16384,pool_pages=300",
+		 dir);
+	TEST_ASSERT_SUCCESS(rte_vdev_init(CL_NAME, args), "probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(CL_NAME, &port), "port");
+	snprintf(name, sizeof(name), "vfrag%u", port);
+	TEST_ASSERT_SUCCESS(pfrag_pool_info_get(pfrag_pool_lookup(name), &info), "pool %s", name);
+	TEST_ASSERT_EQUAL(vf_xstat(port, "pool_page_size"), 16384, "page_size= in xstats");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(port), "close");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit(CL_NAME), "uninit");
+	TEST_ASSERT_EQUAL(info.page_size, 16384, "page_size=16384");
+	TEST_ASSERT_EQUAL(info.nb_pages, 300, "pool_pages=300");
+	return TEST_SUCCESS;
+}
+
 /* mac= is the port's address; a new one set by the application reads back too. */
 static int
 test_mac_read_back(void)
@@ -771,6 +800,7 @@ static const struct unit_test_suite nohuge_suite = {
 	.cases = {
 		TEST_CASE(test_devargs_name_the_key),
 		TEST_CASE(test_mac_read_back),
+		TEST_CASE(test_pool_devargs),
 		TEST_CASE(test_pool_released_at_close),
 		TEST_CASE(test_nohuge_memfd),
 		TEST_CASES_END(),
