@@ -10,6 +10,11 @@
 # Each meson run writes its own log, which is removed first: the summary
 # reads only the run this script just made.
 #
+# Without --suite it also runs one mutation of devtools/mutations.txt as a
+# smoke test of devtools/mutate.sh (a scratch clone of the committed HEAD,
+# built once, then incrementally): it counts as one result, PASS when the
+# mutation was caught.
+#
 # Options: --perf        also run the perf suite (benchmarks, minutes)
 #          --long        long stress runs (PFRAG_STRESS_LONG=1)
 #          --no-setup    skip devtools/setup.sh
@@ -31,11 +36,13 @@ for ((i = 1; i <= $#; i++)); do
 	--no-setup) setup=0 ;;
 	--no-asan) asan=0 ;;
 	--suite) i=$((i + 1)); suites+=("${!i}") ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 	*) echo "test.sh: unknown option $a" >&2; exit 2 ;;
 	esac
 done
+smoke=0
 if [ ${#suites[@]} -eq 0 ]; then
+	smoke=1
 	suites=(fast-tests stress-tests interop-tests vm-tests)
 	[ $perf -eq 1 ] && suites+=(perf-tests)
 fi
@@ -88,6 +95,18 @@ if [ $asan -eq 1 ] && [ $failed_build -eq 0 ]; then
 	else
 		echo "test.sh: sanitizer build failed"
 		failed_build=$((failed_build + 1))
+	fi
+fi
+
+if [ $smoke -eq 1 ] && [ $failed_build -eq 0 ]; then
+	# The mutation tool must keep working: one mutation, caught by its unit.
+	echo "== mutation smoke: devtools/mutate.sh --only rx-len-check"
+	if bash devtools/mutate.sh --only rx-len-check \
+		--dir "${HOME:-/root}/.cache/pfrag-mutate/smoke-$(printf '%s' "$top" | cksum |
+		cut -d' ' -f1)"; then
+		echo "PASS mutate:smoke rx-len-check" >>"$results"
+	else
+		echo "FAIL mutate:smoke rx-len-check (devtools/mutate.sh)" >>"$results"
 	fi
 fi
 
