@@ -104,6 +104,38 @@ check_stats(const char *name, const struct pfrag_pool *pool)
 	return TEST_SUCCESS;
 }
 
+/*
+ * The README's command: the distro's dpdk-telemetry.py with this process's
+ * file prefix, a query on its stdin. Without the script, say so and go on
+ * (the socket checks above and below do not need it).
+ */
+static int
+readme_command(void)
+{
+	static const char script[] = "/usr/bin/dpdk-telemetry.py";
+	char cmd[512], out[4096];
+	const char *prefix = strrchr(rte_eal_get_runtime_dir(), '/');
+	size_t n;
+	FILE *p;
+
+	if (access(script, R_OK) != 0 || access("/usr/bin/python3", X_OK) != 0) {
+		printf("  %s not installed: the README command is not tried\n", script);
+		return TEST_SUCCESS;
+	}
+	TEST_ASSERT_NOT_NULL(prefix, "runtime dir %s", rte_eal_get_runtime_dir());
+	snprintf(cmd, sizeof(cmd), "echo /pfrag/list | /usr/bin/python3 %s -f %s 2>&1",
+		 script, prefix + 1);
+	p = popen(cmd, "r");
+	TEST_ASSERT_NOT_NULL(p, "popen %s", cmd);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	printf("  %s -> %s", cmd, out);
+	TEST_ASSERT(strstr(out, "\"/pfrag/list\"") != NULL && strstr(out, "\"tel_a\"") != NULL &&
+		    strstr(out, "\"tel_b\"") != NULL, "dpdk-telemetry.py: %s", out);
+	return TEST_SUCCESS;
+}
+
 static int
 test_telemetry(void)
 {
@@ -133,6 +165,8 @@ test_telemetry(void)
 		printf("/pfrag/list does not name both pools: %s\n", reply);
 		goto out;
 	}
+	if (readme_command() != TEST_SUCCESS)
+		goto out;
 	if (check_stats("tel_a", a) != TEST_SUCCESS || check_stats("tel_b", b) != TEST_SUCCESS)
 		goto out;
 	printf("  /pfrag/stats,tel_b -> %s\n", reply);
