@@ -75,8 +75,10 @@ pfrag_mempool_info_get(const struct rte_mempool *mp, struct pfrag_mempool_info *
 	info->objs_per_page = pm->per_page;
 	info->nb_pages = pm->nb_pages;
 	info->pages_listed = rte_ring_count(pm->free_pages);
-	for (i = 0; i < RTE_MAX_LCORE; i++)
+	for (i = 0; i < RTE_MAX_LCORE; i++) {
 		info->pages_owned += __atomic_load_n(&pm->lc[i].page, __ATOMIC_RELAXED) != NULL;
+		info->pages_listed += __atomic_load_n(&pm->lc[i].stash_len, __ATOMIC_RELAXED);
+	}
 	info->pages_owned += __atomic_load_n(&pm->any.page, __ATOMIC_RELAXED) != NULL;
 	info->nb_objs = (uint32_t)pm->populated;
 	info->objs_out = pfrag_mp_out(pm);

@@ -96,7 +96,7 @@ struct pfrag_mempool_info {
 	uint32_t page_size;       /**< bytes per page */
 	uint32_t objs_per_page;   /**< objects a whole page holds */
 	uint32_t nb_pages;        /**< pages populated */
-	uint32_t pages_listed;    /**< pages in the ring, nobody's own */
+	uint32_t pages_listed;    /**< pages in the ring or stashes, nobody's own */
 	uint32_t pages_owned;     /**< pages an lcore is handing out */
 	uint32_t nb_objs;         /**< objects populated */
 	uint32_t objs_avail;      /**< objects a dequeue can take */

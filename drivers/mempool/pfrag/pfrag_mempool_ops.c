@@ -45,12 +45,38 @@ obj2slot(const struct pfrag_mp *pm, const struct pfrag_mp_page *page, const void
 	return (uint32_t)(((uintptr_t)obj - (uintptr_t)page - pm->obj_off) / pm->stride);
 }
 
-/* A listed page nobody owns goes to the ring; the ring can hold them all. */
+/*
+ * A listed page nobody owns: into this lcore's stash, else the ring (which
+ * can hold every page). A page in a stash is still within every lcore's
+ * reach: steal() claims from stashes too.
+ */
 static inline void
 page_list(struct pfrag_mp *pm, struct pfrag_mp_cache *c, struct pfrag_mp_page *page)
 {
 	c->stats.page_list++;
+	if (c != &pm->any && c->stash_len < PFRAG_MP_STASH) {
+		c->stash[c->stash_len] = page;
+		/* Release: a thief reading the length sees the entry. */
+		__atomic_store_n(&c->stash_len, c->stash_len + 1, __ATOMIC_RELEASE);
+		return;
+	}
 	rte_ring_enqueue(pm->free_pages, page);
+}
+
+/* A listed page to own: the stash first (warm), then the ring. */
+static inline struct pfrag_mp_page *
+page_fetch(struct pfrag_mp *pm, struct pfrag_mp_cache *c)
+{
+	struct pfrag_mp_page *page;
+
+	if (c->stash_len > 0) {
+		__atomic_store_n(&c->stash_len, c->stash_len - 1, __ATOMIC_RELAXED);
+		return c->stash[c->stash_len];
+	}
+	if (rte_ring_dequeue(pm->free_pages, (void **)&page) != 0)
+		return NULL;
+	c->stats.page_get++;
+	return page;
 }
 
 static inline uint64_t
@@ -145,12 +171,26 @@ steal(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void **obj, unsigned int n)
 
 	for (i = 0; i <= RTE_MAX_LCORE && k < n; i++) {
 		const struct pfrag_mp_cache *o = i < RTE_MAX_LCORE ? &pm->lc[i] : &pm->any;
+		unsigned int s, len;
 
-		page = __atomic_load_n(&o->page, __ATOMIC_RELAXED);
-		if (o == c || page == NULL)
+		if (o == c)
 			continue;
+		/*
+		 * What we read may be stale: any page of this pool will do, a
+		 * claim is atomic whoever holds the page.
+		 */
+		page = __atomic_load_n(&o->page, __ATOMIC_RELAXED);
 		hint = 0;
-		k += claim(pm, page, &hint, &obj[k], n - k);
+		if (page != NULL)
+			k += claim(pm, page, &hint, &obj[k], n - k);
+		len = RTE_MIN(__atomic_load_n(&o->stash_len, __ATOMIC_ACQUIRE),
+			      (uint32_t)PFRAG_MP_STASH);
+		for (s = 0; s < len && k < n; s++) {
+			page = __atomic_load_n(&o->stash[s], __ATOMIC_RELAXED);
+			hint = 0;
+			if (page != NULL)
+				k += claim(pm, page, &hint, &obj[k], n - k);
+		}
 	}
 	c->stats.stolen += k;
 	return k;
@@ -169,14 +209,14 @@ cache_get_slow(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void **obj, unsign
 
 	while (got < n) {
 		cache_release(pm, c);
-		if (rte_ring_dequeue(pm->free_pages, (void **)&page) != 0) {
+		page = page_fetch(pm, c);
+		if (page == NULL) {
 			got += steal(pm, c, &obj[got], n - got);
 			if (got == n)
 				break;
 			put_runs(pm, c, obj, got);
 			return -ENOBUFS;
 		}
-		c->stats.page_get++;
 		cache_own(c, page);
 		got += claim(pm, page, &c->free_bits, &obj[got], n - got);
 	}
@@ -403,11 +443,14 @@ pfrag_mp_get_count(const struct rte_mempool *mp)
 	return out >= pm->populated ? 0 : (unsigned int)(pm->populated - out);
 }
 
-/* Give back the page @p c owns. */
+/* Give back the page @p c owns and the pages of its stash. */
 static void
 cache_flush(struct pfrag_mp *pm, struct pfrag_mp_cache *c)
 {
 	cache_release(pm, c);
+	if (c->stash_len > 0)
+		rte_ring_enqueue_bulk(pm->free_pages, (void **)c->stash, c->stash_len, NULL);
+	c->stash_len = 0;
 }
 
 void

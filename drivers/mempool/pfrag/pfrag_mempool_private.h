@@ -55,6 +55,9 @@ struct pfrag_mp_page {
 	struct pfrag_mp_page *next; /* a free page in a dequeue's list */
 } __rte_cache_aligned;
 
+/* Listed pages an lcore keeps in front of the ring of free pages. */
+#define PFRAG_MP_STASH 8
+
 /* Most slots a page has: one bit each in a 64-bit word. */
 #define PFRAG_MP_MAX_SLOTS 64
 
@@ -74,7 +77,10 @@ struct pfrag_mp_stats {
 struct pfrag_mp_cache {
 	struct pfrag_mp_page *page;   /* page owned, NULL when none */
 	uint64_t free_bits;           /* slots of that page believed free (a hint) */
+	uint32_t stash_len;
 	struct pfrag_mp_stats stats;
+	/* Listed pages kept in front of the ring; others may claim from them. */
+	struct pfrag_mp_page *stash[PFRAG_MP_STASH];
 } __rte_cache_aligned;
 
 /* What the ops keep per mempool, in mp->pool_data. */
