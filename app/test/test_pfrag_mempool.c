@@ -1193,7 +1193,7 @@ test_pfrag_mempool_perf(void)
 	struct pfrag_pool *fp;
 	int ret = TEST_FAILED;
 
-	fp = pfrag_pool_create("t_mp_perf", SOCKET_ID_ANY, PAGE_SIZE, 1024, 0);
+	fp = pfrag_pool_create("t_mp_perf", SOCKET_ID_ANY, PAGE_SIZE, 1400, 0);
 	TEST_ASSERT_NOT_NULL(fp, "pfrag pool: %s", rte_strerror(rte_errno));
 	pools[0] = rte_pktmbuf_pool_create("t_mp_perf0", 8191, 256, 0, DATA_ROOM,
 					   SOCKET_ID_ANY);

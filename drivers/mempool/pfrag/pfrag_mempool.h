@@ -19,12 +19,13 @@
  * 64 objects a page) and the objects are laid out in them, headers and
  * IOVAs as the library lays them out: the pool is an ordinary populated I/O
  * pool (RTE_MEMPOOL_EVENT_READY fires, no RTE_MEMPOOL_F_NON_IO when the
- * memory has IOVAs). An lcore owns a page at a time and hands out its free
- * objects in address order without an atomic; its own frees of that page
- * need none either; any other lcore gives objects back with one atomic
- * per run of objects of one page. A page that had every object out is
- * listed again by the first object that comes back, so every object given
- * back can be handed out again: rte_mempool_avail_count() and
+ * memory has IOVAs). A page's word has a bit per object out: an lcore owns
+ * a page at a time and claims its free objects in address order with one
+ * atomic OR per page; a free gives a run of objects of one page back with
+ * one atomic AND. A page that had every object out is listed again by the
+ * first object that comes back, and with no listed page left a dequeue
+ * claims from the pages other lcores hold, so every object given back can
+ * be handed out again by any lcore: rte_mempool_avail_count() and
  * rte_mempool_in_use_count() are exact, as with DPDK's ring driver.
  *
  * Page size: with rte_mempool_set_ops_byname(mp, "pfrag", pool) the page
@@ -33,11 +34,12 @@
  * mbuf calls) PFRAG_DEFAULT_PAGE_SIZE, doubled until one object fits,
  * halved while it would hold more than 64.
  *
- * Frees: an lcore keeps up to 32 objects of its single frees and hands them
- * back to their pages in runs, so that consecutive objects of one page cost
- * one atomic together; its next dequeue takes them first (hot). With a
+ * Frees: one atomic per run of objects of one page, so a burst given back
+ * in the order it was taken costs one per page. There is no per-lcore batch
+ * of single frees: an object one lcore kept would be out of reach of the
+ * others (DPDK's own mbuf tests take on one lcore what others free). With a
  * mempool cache (256, as DPDK's examples use) the cache absorbs most of
- * both. pfrag_mempool_flush() hands back what waits.
+ * both. pfrag_mempool_flush() hands back the pages the lcores hold.
  *
  * Concurrency: as any mempool: any lcore or non-EAL thread (those through
  * a locked shared state). The calls below are control-path calls. Pools

@@ -697,12 +697,12 @@ pfrag_mp_report(struct rte_mempool *mp, const char *when)
 	pages_free = rte_ring_count(pm->free_pages);
 	if (out != 0) {
 		MP_LOG(ERR, "%s %s: %" PRIu64 " of %" PRIu64 " objects out (taken, never "
-		       "put back), %u of %u pages free", mp->name, when, out, pm->populated,
+		       "put back); %u of %u pages listed", mp->name, when, out, pm->populated,
 		       pages_free, pm->nb_pages);
 		return -EBUSY;
 	}
 	MP_LOG(INFO, "%s %s: all %" PRIu64 " objects in the pool (%u available), "
-	       "%u of %u pages free", mp->name, when, pm->populated,
+	       "%u of %u pages in the ring", mp->name, when, pm->populated,
 	       pfrag_mp_get_count(mp), pages_free, pm->nb_pages);
 	return 0;
 }
