@@ -57,6 +57,8 @@ extern int virtio_frag_logtype;
 #define VFRAG_EWMA_SHIFT        6    /* weight 1/64 per packet, as Linux */
 #define VFRAG_MAX_MTU           9710u
 #define VFRAG_MAX_RX_PKTLEN     (VFRAG_MAX_MTU + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN)
+/* Largest frame a port of @p mtu accepts: Ethernet header and two VLAN tags. */
+#define VFRAG_MAX_FRAME(mtu)    ((uint32_t)(mtu) + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN * 2)
 #define VFRAG_MAX_CHAIN         64   /* buffers one received packet may span */
 
 /*
@@ -117,6 +119,8 @@ struct vfrag_q_stats {
 	uint64_t multiseg;     /* RX: mergeable chains; TX: chained mbufs */
 	uint64_t drains;       /* RX: pages drained at teardown */
 	uint64_t drained_frags;/* RX: fragments reclaimed at teardown */
+	uint64_t idx_jumps;    /* used->idx moved past the ring: resynchronised */
+	uint64_t discarded;    /* RX: buffers of dropped chains consumed */
 };
 
 /** What the driver keeps per RX descriptor: one line holds four. */
@@ -150,14 +154,17 @@ struct virtio_frag_vq {
 	int callfd;
 	struct vfrag_q_stats stats;
 	/*
-	 * TX: free descriptors through desc.next (a circle at reset), mbuf
-	 * per chain head. In order, chains go back oldest first from tx_done,
-	 * so the circle is never re-linked and chains stay consecutive.
+	 * TX: free descriptors through the private tx_next[] (a circle at
+	 * reset; desc[].next is written from it, never read: the device can
+	 * write the ring), mbuf per chain head. In order, chains go back oldest
+	 * first from tx_done, so the circle is never re-linked and chains stay
+	 * consecutive.
 	 */
 	uint16_t free_head;
 	uint16_t nb_free;
 	uint16_t tx_done;
 	uint8_t in_order;
+	uint16_t *tx_next;
 	struct vfrag_tx_slot *tx_slots;
 	struct virtio_net_hdr_mrg *tx_hdrs;   /* one zeroed header per slot */
 	/* RX: fragment and posted length per descriptor, free slot stack. */
@@ -174,6 +181,7 @@ struct virtio_frag_vq {
 	struct rte_mbuf *rx_partial;          /* mergeable chain being assembled */
 	struct rte_mbuf *rx_last;             /* its last segment */
 	uint16_t rx_seg_left;                 /* buffers the chain still needs */
+	uint16_t rx_discard;                  /* buffers of a dropped chain still to come */
 } __rte_cache_aligned;
 
 /** Parsed devargs. */
@@ -233,6 +241,19 @@ int virtio_frag_vq_reset(struct virtio_frag_vq *vq);
 void virtio_frag_vq_reclaim(struct virtio_frag_vq *vq);
 /** Data room of the next RX buffers. */
 uint32_t virtio_frag_rx_room(const struct virtio_frag_vq *vq);
+/**
+ * Smallest data room with which the largest frame of @p mtu fits in
+ * VFRAG_MAX_CHAIN buffers and in a ring of @p nb_desc buffers.
+ */
+uint32_t virtio_frag_rx_room_floor(uint16_t mtu, uint16_t nb_desc);
+/** Largest data room the RX queue may post with features @p mergeable. */
+uint32_t virtio_frag_rx_room_max(const struct virtio_frag_vq *vq, int mergeable);
+/**
+ * Index a new backend resumes the ring at (SET_VRING_BASE): the device's
+ * used index when it is consistent with what the driver made available,
+ * else the avail index, so that no stale entry is offered again.
+ */
+uint16_t virtio_frag_vq_resume_idx(const struct virtio_frag_vq *vq);
 /** Fragment size for a data room: headroom + room + bridge tail, cache-aligned. */
 uint32_t virtio_frag_frag_size(uint32_t room);
 

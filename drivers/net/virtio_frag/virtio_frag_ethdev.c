@@ -232,6 +232,7 @@ vfrag_vq_free(struct virtio_frag_hw *hw, struct virtio_frag_vq *vq)
 		pfrag_cache_fini(&vq->cache);
 	rte_free(vq->ring_mem);
 	rte_free(vq->tx_slots);
+	rte_free(vq->tx_next);
 	rte_free(vq->tx_hdrs);
 	rte_free(vq->rx_slots);
 	rte_free(vq->rx_free_ids);
@@ -275,9 +276,11 @@ vfrag_vq_alloc(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	if (is_tx) {
 		vq->tx_slots = rte_zmalloc_socket(NULL, sizeof(*vq->tx_slots) * nb_desc,
 						  RTE_CACHE_LINE_SIZE, socket_id);
+		vq->tx_next = rte_zmalloc_socket(NULL, sizeof(*vq->tx_next) * nb_desc, 0,
+						 socket_id);
 		vq->tx_hdrs = rte_zmalloc_socket(NULL, VFRAG_HDR_LEN * nb_desc,
 						 RTE_CACHE_LINE_SIZE, socket_id);
-		if (vq->tx_slots == NULL || vq->tx_hdrs == NULL)
+		if (vq->tx_slots == NULL || vq->tx_next == NULL || vq->tx_hdrs == NULL)
 			goto fail;
 	} else {
 		vq->rx_slots = rte_zmalloc_socket(NULL, sizeof(*vq->rx_slots) * nb_desc,
@@ -300,6 +303,22 @@ fail:
 	return NULL;
 }
 
+/* The largest RX buffer this queue may post must fit a pool page. */
+static int
+vfrag_rx_room_check(struct virtio_frag_vq *vq, int mergeable)
+{
+	struct virtio_frag_hw *hw = vq->hw;
+	uint32_t room = virtio_frag_rx_room_max(vq, mergeable);
+
+	if (virtio_frag_frag_size(room) <= hw->pool->page_size)
+		return 0;
+	VFRAG_LOG(ERR, "port %u rxq %u: RX buffers of %u bytes (%s, MTU %u) do not fit "
+		  "pool pages of %u bytes", vq->port_id, vq->queue_id, room,
+		  mergeable ? "mergeable" : "no mergeable buffers", hw->mtu,
+		  hw->pool->page_size);
+	return -EINVAL;
+}
+
 static int
 virtio_frag_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 			   unsigned int socket_id,
@@ -308,7 +327,6 @@ virtio_frag_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_de
 {
 	struct virtio_frag_hw *hw = dev->data->dev_private;
 	struct virtio_frag_vq *vq;
-	uint32_t room;
 
 	if (mp == NULL)
 		return -EINVAL;
@@ -322,14 +340,19 @@ virtio_frag_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_de
 	vq->rx_buf_size = hw->args.rx_buf_size;
 	/* Start from a full-size frame, as Linux does, and adapt from there. */
 	vq->rx_ewma = (uint32_t)(RTE_ETHER_MAX_LEN) << VFRAG_EWMA_SHIFT;
-	room = RTE_MAX(vq->rx_buf_size, hw->args.mrg_rxbuf ? VFRAG_RX_BUF_MAX :
-		       (uint32_t)hw->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN * 2);
-	if (virtio_frag_frag_size(room) > hw->pool->page_size) {
-		VFRAG_LOG(ERR, "port %u: RX buffers of %u bytes do not fit pool pages of %u",
-			  dev->data->port_id, room, hw->pool->page_size);
+	/* Features are not negotiated yet: start checks again with them. */
+	if (vfrag_rx_room_check(vq, hw->args.mrg_rxbuf) < 0) {
 		vfrag_vq_free(hw, vq);
 		return -EINVAL;
 	}
+	/*
+	 * Each packet takes a header mbuf until the application frees it: a
+	 * pool smaller than the ring drops packets (rx_nombuf) on full rings.
+	 */
+	if (mp->size < vq->nb_desc)
+		VFRAG_LOG(WARNING, "port %u rxq %u: header pool %s has %u mbufs for %u ring "
+			  "slots: packets beyond that are dropped (rx_nombuf)",
+			  dev->data->port_id, qid, mp->name, mp->size, vq->nb_desc);
 	dev->data->rx_queues[qid] = vq;
 	hw->rxq[qid] = vq;
 	return 0;
@@ -515,6 +538,11 @@ virtio_frag_start(struct rte_eth_dev *dev)
 	hw->guest_features = want;
 	VFRAG_LOG(INFO, "port %u: device features 0x%" PRIx64 ", negotiated 0x%" PRIx64,
 		  dev->data->port_id, dev_features, hw->features);
+	/* Without mergeable buffers each buffer holds a whole frame. */
+	for (i = 0; i < hw->nb_rx_queues; i++)
+		if (vfrag_rx_room_check(hw->rxq[i],
+				vfrag_with_feature(hw, VFRAG_NET_F_MRG_RXBUF)) < 0)
+			return -EINVAL;
 	hw->ops->set_features(hw, hw->features);
 	status |= VFRAG_STATUS_FEATURES_OK;
 	hw->ops->set_status(hw, status);
@@ -618,19 +646,24 @@ static int
 virtio_frag_mtu_set(struct rte_eth_dev *dev, uint16_t mtu)
 {
 	struct virtio_frag_hw *hw = dev->data->dev_private;
+	/* Running: what was negotiated; stopped: what start will ask for. */
+	int mergeable = hw->started ? vfrag_with_feature(hw, VFRAG_NET_F_MRG_RXBUF) :
+		hw->args.mrg_rxbuf;
 
 	if (mtu < RTE_ETHER_MIN_MTU || mtu > VFRAG_MAX_MTU)
 		return -EINVAL;
-	if (!hw->args.mrg_rxbuf && hw->started) {
+	if (!mergeable && hw->started) {
 		VFRAG_LOG(ERR, "port %u: without mergeable buffers, stop the port to change "
 			  "the MTU", dev->data->port_id);
 		return -EBUSY;
 	}
-	if (!hw->args.mrg_rxbuf &&
-	    virtio_frag_frag_size(mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN * 2) >
-	    hw->pool->page_size)
+	if (!mergeable && virtio_frag_frag_size(VFRAG_MAX_FRAME(mtu)) > hw->pool->page_size)
 		return -EINVAL;
-	hw->mtu = mtu;
+	/*
+	 * Read by the RX lcores at refill: the room floor follows the new MTU
+	 * from the next refill on.
+	 */
+	__atomic_store_n(&hw->mtu, mtu, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -720,11 +753,14 @@ enum vfrag_xstat {
 	XS_RX_BUF_SIZE,
 	XS_RX_DRAINS,
 	XS_RX_DRAINED_FRAGS,
+	XS_RX_DISCARDED,
+	XS_RX_IDX_JUMPS,
 	XS_TX_MULTISEG,
 	XS_TX_RING_FULL,
 	XS_TX_KICKS,
 	XS_TX_BAD_USED,
 	XS_TX_TOO_MANY_SEGS,
+	XS_TX_IDX_JUMPS,
 	XS_POOL_PAGES_IN_USE,
 	XS_POOL_FRAGS_OUT,
 	XS_POOL_PAGE_SIZE,
@@ -746,11 +782,14 @@ static const char *const xstat_names[XS_NUM] = {
 	[XS_RX_BUF_SIZE] = "rx_buf_size",
 	[XS_RX_DRAINS] = "rx_drains",
 	[XS_RX_DRAINED_FRAGS] = "rx_drained_frags",
+	[XS_RX_DISCARDED] = "rx_chain_bufs_discarded",
+	[XS_RX_IDX_JUMPS] = "rx_used_idx_jumps",
 	[XS_TX_MULTISEG] = "tx_multiseg_packets",
 	[XS_TX_RING_FULL] = "tx_ring_full",
 	[XS_TX_KICKS] = "tx_kicks",
 	[XS_TX_BAD_USED] = "tx_bad_used",
 	[XS_TX_TOO_MANY_SEGS] = "tx_dropped_too_many_segs",
+	[XS_TX_IDX_JUMPS] = "tx_used_idx_jumps",
 	[XS_POOL_PAGES_IN_USE] = "pool_pages_in_use",
 	[XS_POOL_FRAGS_OUT] = "pool_frags_out",
 	[XS_POOL_PAGE_SIZE] = "pool_page_size",
@@ -799,6 +838,8 @@ virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsign
 		v[XS_RX_POSTED_BYTES] += vq->rx_posted_bytes;
 		v[XS_RX_DRAINS] += vq->stats.drains;
 		v[XS_RX_DRAINED_FRAGS] += vq->stats.drained_frags;
+		v[XS_RX_DISCARDED] += vq->stats.discarded;
+		v[XS_RX_IDX_JUMPS] += vq->stats.idx_jumps;
 		if (i == 0)
 			v[XS_RX_BUF_SIZE] = virtio_frag_rx_room(vq);
 	}
@@ -813,6 +854,7 @@ virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsign
 		v[XS_TX_KICKS] += vq->stats.kicks;
 		v[XS_TX_BAD_USED] += vq->stats.errors;
 		v[XS_TX_TOO_MANY_SEGS] += vq->stats.dropped;
+		v[XS_TX_IDX_JUMPS] += vq->stats.idx_jumps;
 	}
 	if (hw->pool != NULL && pfrag_pool_info_get(hw->pool, &info) == 0) {
 		v[XS_POOL_PAGES_IN_USE] = info.pages_in_use;

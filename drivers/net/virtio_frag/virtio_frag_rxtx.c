@@ -27,33 +27,61 @@ virtio_frag_frag_size(uint32_t room)
 }
 
 /*
+ * A chain holds (header + room) bytes per buffer, the virtio-net header once.
+ * Below this room the largest frame of the MTU would need more buffers than a
+ * chain may span or than the ring holds: the device could not deliver it, or
+ * we would have to drop it [Linux: mergeable_min_buf_len()]. Buffers posted
+ * before an MTU is raised keep their size: until the ring has turned over, a
+ * frame of the new MTU may need more than VFRAG_MAX_CHAIN of them, and is
+ * then dropped whole (counted in rx_bad_desc, its buffers consumed).
+ */
+uint32_t
+virtio_frag_rx_room_floor(uint16_t mtu, uint16_t nb_desc)
+{
+	uint32_t nbuf = RTE_MIN((uint32_t)nb_desc, (uint32_t)VFRAG_MAX_CHAIN);
+	uint32_t need = VFRAG_HDR_LEN + VFRAG_MAX_FRAME(mtu);
+	uint32_t per_buf = (need + nbuf - 1) / nbuf;
+
+	if (per_buf <= VFRAG_HDR_LEN)
+		return 0;
+	return RTE_ALIGN_CEIL(per_buf - VFRAG_HDR_LEN, VFRAG_RX_BUF_STEP);
+}
+
+/*
  * Buffer size of the next refill. Mergeable buffers let a packet span
  * several buffers, so they can follow the traffic: a moving average of the
  * received lengths (as Linux virtio_net does) keeps 64-byte traffic on small
- * fragments instead of pinning 2 KB per slot.
+ * fragments instead of pinning 2 KB per slot. The floor keeps the largest
+ * frame of the current MTU deliverable whatever the average says.
  */
 uint32_t
 virtio_frag_rx_room(const struct virtio_frag_vq *vq)
 {
 	const struct virtio_frag_hw *hw = vq->hw;
-	uint32_t room;
+	/* mtu_set writes it from the control thread. */
+	uint16_t mtu = __atomic_load_n(&hw->mtu, __ATOMIC_RELAXED);
+	uint32_t room, floor;
 
 	if (!vfrag_with_feature(hw, VFRAG_NET_F_MRG_RXBUF))
-		return RTE_MAX(vq->rx_buf_size,
-			       (uint32_t)hw->mtu + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN * 2);
+		return RTE_MAX(vq->rx_buf_size, VFRAG_MAX_FRAME(mtu));
+	floor = virtio_frag_rx_room_floor(mtu, vq->nb_desc);
 	if (vq->rx_buf_size != 0)
-		return vq->rx_buf_size;
+		return RTE_MAX(vq->rx_buf_size, floor);
 	room = RTE_ALIGN_CEIL(vq->rx_ewma >> VFRAG_EWMA_SHIFT, VFRAG_RX_BUF_STEP);
-	/*
-	 * Whatever the average, a frame of the MTU must fit in the buffers a
-	 * packet may span (as Linux sizes its minimum mergeable buffer by the
-	 * ring): else, after small traffic, every jumbo frame is dropped and,
-	 * never received, cannot move the average back up.
-	 */
-	room = RTE_MAX(room, RTE_ALIGN_CEIL(((uint32_t)hw->mtu + RTE_ETHER_HDR_LEN +
-					     RTE_VLAN_HLEN * 2 + VFRAG_MAX_CHAIN - 1) /
-					    VFRAG_MAX_CHAIN, VFRAG_RX_BUF_STEP));
-	return RTE_MIN(RTE_MAX(room, VFRAG_RX_BUF_MIN), VFRAG_RX_BUF_MAX);
+	return RTE_MIN(RTE_MAX(room, RTE_MAX(floor, VFRAG_RX_BUF_MIN)), VFRAG_RX_BUF_MAX);
+}
+
+uint32_t
+virtio_frag_rx_room_max(const struct virtio_frag_vq *vq, int mergeable)
+{
+	const struct virtio_frag_hw *hw = vq->hw;
+	uint16_t mtu = __atomic_load_n(&hw->mtu, __ATOMIC_RELAXED);
+
+	if (!mergeable)
+		return RTE_MAX(vq->rx_buf_size, VFRAG_MAX_FRAME(mtu));
+	if (vq->rx_buf_size != 0)
+		return RTE_MAX(vq->rx_buf_size, virtio_frag_rx_room_floor(mtu, vq->nb_desc));
+	return VFRAG_RX_BUF_MAX;
 }
 
 static __rte_always_inline void
@@ -68,7 +96,11 @@ vfrag_kick(struct virtio_frag_vq *vq)
 	}
 }
 
-/* Post fragments into every free RX slot the pool can fill. */
+/*
+ * Post fragments into every free RX slot the pool can fill. The pool hands
+ * out a bulk all or nothing: when it runs low, smaller bulks take what is
+ * left, so a nearly empty pool still keeps the ring partly filled.
+ */
 static int
 vfrag_rx_refill(struct virtio_frag_vq *vq)
 {
@@ -79,14 +111,18 @@ vfrag_rx_refill(struct virtio_frag_vq *vq)
 	uint16_t avail_idx = vq->avail_idx;
 	void *va[VFRAG_MAX_BURST];
 	rte_iova_t iova[VFRAG_MAX_BURST];
-	unsigned int n, i;
+	unsigned int n, i, want = VFRAG_MAX_BURST;
 	uint16_t id;
 	int posted = 0;
 
 	while (vq->rx_nb_free > 0) {
-		n = RTE_MIN(vq->rx_nb_free, VFRAG_MAX_BURST);
+		n = RTE_MIN(vq->rx_nb_free, want);
 		if (pfrag_cache_alloc_bulk(&vq->cache, fsize, RTE_CACHE_LINE_SIZE, va,
 					   vq->use_va ? NULL : iova, n) != 0) {
+			if (n > 1) {
+				want = n / 2;
+				continue;
+			}
 			vq->stats.nombuf++;
 			break;
 		}
@@ -129,8 +165,21 @@ vfrag_rx_take(struct virtio_frag_vq *vq, uint16_t id, uint32_t *fsize)
 	return frag;
 }
 
-static __rte_always_inline void
-vfrag_rx_drop_partial(struct virtio_frag_vq *vq)
+/* Posted and ours: the device may complete this id. */
+static __rte_always_inline int
+vfrag_rx_id_ok(const struct virtio_frag_vq *vq, uint32_t id)
+{
+	return id < vq->nb_desc && vq->rx_slots[id].frag != NULL;
+}
+
+/*
+ * Drop the chain being assembled and consume its @p rest buffers still to
+ * come, so that none of them is parsed as a packet of its own: their bytes
+ * are a sender's payload, not a header. The rest cannot exceed what the
+ * device holds, so a lying num_buffers costs at most one ring.
+ */
+static void
+vfrag_rx_drop_chain(struct virtio_frag_vq *vq, uint32_t rest)
 {
 	if (vq->rx_partial != NULL) {
 		rte_pktmbuf_free(vq->rx_partial);
@@ -138,6 +187,67 @@ vfrag_rx_drop_partial(struct virtio_frag_vq *vq)
 		vq->rx_last = NULL;
 	}
 	vq->rx_seg_left = 0;
+	vq->rx_discard = (uint16_t)RTE_MIN(rest, (uint32_t)vq->rx_posted);
+}
+
+/* A buffer of a dropped chain: give it back if it is ours. */
+static __rte_always_inline void
+vfrag_rx_discard_one(struct virtio_frag_vq *vq, uint32_t eid)
+{
+	uint32_t fsize;
+
+	vq->rx_discard--;
+	vq->stats.discarded++;
+	if (likely(vfrag_rx_id_ok(vq, eid)))
+		pfrag_free(vfrag_rx_take(vq, (uint16_t)eid, &fsize));
+	else
+		vq->stats.bad_desc++;   /* not ours: nothing to free */
+}
+
+/*
+ * Header mbufs for up to @p n packets: a bulk when the pool has it, else as
+ * many as it has, so a short pool slows RX down instead of stopping it.
+ */
+static __rte_always_inline uint16_t
+vfrag_rx_hdr_alloc(struct virtio_frag_vq *vq, struct rte_mbuf **hdrs, uint16_t n)
+{
+	uint16_t got = 0, k;
+
+	if (likely(rte_pktmbuf_alloc_bulk(vq->mp, hdrs, n) == 0))
+		return n;
+	for (k = n / 2; k > 0 && got < n; ) {
+		if (rte_pktmbuf_alloc_bulk(vq->mp, &hdrs[got], RTE_MIN(k, n - got)) == 0)
+			got += RTE_MIN(k, n - got);
+		else
+			k /= 2;
+	}
+	return got;
+}
+
+/* The device's num_buffers, read once: the buffer is device-writable. */
+static __rte_always_inline uint16_t
+vfrag_rx_num_buffers(const void *frag)
+{
+	const uint16_t *p = (const uint16_t *)((const uint8_t *)frag + RTE_PKTMBUF_HEADROOM -
+		VFRAG_HDR_LEN + offsetof(struct virtio_net_hdr_mrg, num_buffers));
+
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+/*
+ * The device moved its used index more than a ring past ours (forwards or
+ * backwards): the entries in between cannot be read. Follow its index, so
+ * that a device that behaves again is served again; the buffers it may have
+ * completed in the gap stay posted (it may still own them) until it returns
+ * them or the queue is reset at stop.
+ */
+static void
+vfrag_resync(struct virtio_frag_vq *vq, uint16_t used_idx)
+{
+	vq->stats.idx_jumps++;
+	vq->used_cons = used_idx;
+	if (!vq->is_tx)
+		vfrag_rx_drop_chain(vq, 0);
 }
 
 uint16_t
@@ -146,9 +256,9 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct virtio_frag_vq *vq = rx_queue;
 	struct vring_used *used = vq->vr.used;
 	struct rte_mbuf *hdrs[VFRAG_MAX_BURST];
-	struct virtio_net_hdr_mrg *vh;
-	uint16_t nb_used, nb_rx = 0, nb_hdr, next_hdr = 0, id;
-	uint32_t len, fsize;
+	uint16_t nb_used, nb_rx = 0, nb_hdr, next_hdr = 0, used_idx, nbuf;
+	int mergeable = vfrag_with_feature(vq->hw, VFRAG_NET_F_MRG_RXBUF);
+	uint32_t len, fsize, eid;
 	uint64_t bytes = 0;
 	struct rte_mbuf *m;
 	void *frag;
@@ -156,65 +266,84 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	if (unlikely(!vq->hw->started))
 		return 0;
 	/* Entries are read only after the index that covers them. */
-	nb_used = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) - vq->used_cons;
+	used_idx = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE);
+	nb_used = used_idx - vq->used_cons;
 	if (nb_used == 0)
 		goto refill;
 	if (unlikely(nb_used > vq->nb_desc)) {
-		/* The device moved its index past the ring: nothing is trustworthy. */
 		vq->stats.bad_desc++;
-		vq->used_cons = used->idx;
-		vfrag_rx_drop_partial(vq);
+		vfrag_resync(vq, used_idx);
 		goto refill;
 	}
 	nb_pkts = RTE_MIN(nb_pkts, VFRAG_MAX_BURST);
-	nb_hdr = RTE_MIN(nb_pkts, nb_used);
-	if (unlikely(rte_pktmbuf_alloc_bulk(vq->mp, hdrs, nb_hdr) != 0)) {
-		vq->stats.nombuf += nb_hdr;
-		goto refill;
-	}
+	nb_hdr = vfrag_rx_hdr_alloc(vq, hdrs, RTE_MIN(nb_pkts, nb_used));
 
 	while (nb_used > 0 && nb_rx < nb_pkts) {
 		const struct vring_used_elem *e = &used->ring[vq->used_cons & vq->mask];
-		/* Read the device's entry once: it must not change under the checks. */
-		uint32_t eid = e->id;
 
-		id = (uint16_t)eid;
-		len = e->len;
+		/* Read the device's entry once: it must not change under the checks. */
+		eid = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
+		len = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
 		vq->used_cons++;
 		nb_used--;
 		if (nb_used > 0) {
 			/* The next packet's header line, while this one is built. */
-			uint32_t nid = used->ring[vq->used_cons & vq->mask].id;
+			uint32_t nid = __atomic_load_n(&used->ring[vq->used_cons & vq->mask].id,
+						       __ATOMIC_RELAXED);
 
-			if (likely(nid < vq->nb_desc && vq->rx_slots[nid].frag != NULL))
+			if (likely(vfrag_rx_id_ok(vq, nid)))
 				rte_prefetch0((uint8_t *)vq->rx_slots[nid].frag +
 					      RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN);
 		}
-		if (unlikely(eid >= vq->nb_desc || vq->rx_slots[id].frag == NULL)) {
+		if (unlikely(vq->rx_discard > 0)) {
+			vfrag_rx_discard_one(vq, eid);
+			continue;
+		}
+		if (unlikely(!vfrag_rx_id_ok(vq, eid))) {
 			VFRAG_DP_LOG(DEBUG, "used id %u not posted", eid);
 			vq->stats.bad_desc++;
-			vfrag_rx_drop_partial(vq);
+			/* Not ours, but it stands for one buffer of the chain. */
+			if (vq->rx_seg_left > 0)
+				vfrag_rx_drop_chain(vq, vq->rx_seg_left - 1u);
 			continue;
 		}
-		if (unlikely(len > vq->rx_slots[id].len ||
-			     (vq->rx_seg_left == 0 && len <= VFRAG_HDR_LEN) || len == 0)) {
-			VFRAG_DP_LOG(DEBUG, "used id %u len %u posted %u", id, len,
-				     vq->rx_slots[id].len);
+		if (unlikely(len > vq->rx_slots[eid].len || len == 0 ||
+			     (vq->rx_seg_left == 0 && len <= VFRAG_HDR_LEN))) {
+			VFRAG_DP_LOG(DEBUG, "used id %u len %u posted %u", eid, len,
+				     vq->rx_slots[eid].len);
 			vq->stats.bad_desc++;
-			pfrag_free(vfrag_rx_take(vq, id, &fsize));
-			vfrag_rx_drop_partial(vq);
+			pfrag_free(vfrag_rx_take(vq, (uint16_t)eid, &fsize));
+			/*
+			 * Mid-chain, the rest is known from the head; a head too
+			 * short for its header says nothing about a rest.
+			 */
+			if (vq->rx_seg_left > 0)
+				vfrag_rx_drop_chain(vq, vq->rx_seg_left - 1u);
 			continue;
 		}
-		frag = vfrag_rx_take(vq, id, &fsize);
+		frag = vfrag_rx_take(vq, (uint16_t)eid, &fsize);
+		nbuf = 1;
+		if (vq->rx_seg_left == 0 && mergeable) {
+			nbuf = vfrag_rx_num_buffers(frag);
+			if (unlikely(nbuf == 0 || nbuf > VFRAG_MAX_CHAIN)) {
+				vq->stats.bad_desc++;
+				pfrag_free(frag);
+				if (nbuf > 1)
+					vfrag_rx_drop_chain(vq, nbuf - 1u);
+				continue;
+			}
+		}
 		if (next_hdr < nb_hdr) {
 			m = hdrs[next_hdr++];
 		} else {
-			/* A mergeable chain took more headers than packets. */
+			/* A chain took more headers than packets, or the pool was short. */
 			m = rte_pktmbuf_alloc(vq->mp);
 			if (unlikely(m == NULL)) {
+				/* One count per packet lost, whatever its buffers. */
 				vq->stats.nombuf++;
 				pfrag_free(frag);
-				vfrag_rx_drop_partial(vq);
+				vfrag_rx_drop_chain(vq, vq->rx_seg_left > 0 ?
+						    vq->rx_seg_left - 1u : nbuf - 1u);
 				continue;
 			}
 		}
@@ -222,17 +351,6 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		m->port = vq->port_id;
 
 		if (vq->rx_seg_left == 0) {
-			uint16_t nbuf = 1;
-
-			vh = (struct virtio_net_hdr_mrg *)((uint8_t *)frag +
-					RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN);
-			if (vfrag_with_feature(vq->hw, VFRAG_NET_F_MRG_RXBUF))
-				nbuf = vh->num_buffers;
-			if (unlikely(nbuf == 0 || nbuf > VFRAG_MAX_CHAIN)) {
-				vq->stats.bad_desc++;
-				rte_pktmbuf_free(m);
-				continue;
-			}
 			m->data_len = (uint16_t)(len - VFRAG_HDR_LEN);
 			m->pkt_len = m->data_len;
 			if (nbuf > 1) {
@@ -290,7 +408,7 @@ vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 	uint32_t n = 0, i;
 	void **frags;
 
-	vfrag_rx_drop_partial(vq);
+	vfrag_rx_drop_chain(vq, 0);
 	if (vq->rx_slots == NULL)
 		return;
 	frags = malloc(sizeof(*frags) * vq->nb_desc);
@@ -336,7 +454,8 @@ vfrag_tx_cleanup_inorder(struct virtio_frag_vq *vq, uint16_t nb_used)
 	uint32_t eid;
 
 	while (nb_used-- > 0) {
-		eid = used->ring[vq->used_cons & vq->mask].id;
+		eid = __atomic_load_n(&used->ring[vq->used_cons & vq->mask].id,
+				      __ATOMIC_RELAXED);
 		vq->used_cons++;
 		if (unlikely(eid >= vq->nb_desc || vq->tx_slots[eid].m == NULL)) {
 			vq->stats.errors++;
@@ -366,23 +485,30 @@ vfrag_tx_cleanup_inorder(struct virtio_frag_vq *vq, uint16_t nb_used)
 	return freed;
 }
 
-/* Give back the descriptors of finished TX chains and free their mbufs. */
+/*
+ * Give back the descriptors of finished TX chains and free their mbufs. The
+ * chain is walked through the private tx_next[]: desc[].next is the device's
+ * to scribble on.
+ */
 uint16_t
 virtio_frag_tx_cleanup(struct virtio_frag_vq *vq)
 {
 	struct vring_used *used = vq->vr.used;
 	struct rte_mbuf *done[VFRAG_MAX_BURST];
-	uint16_t nb_used, nb_done = 0, freed = 0, id, last, k, n;
+	uint16_t nb_used, nb_done = 0, freed = 0, id, last, k, n, used_idx;
 
-	nb_used = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE) - vq->used_cons;
+	used_idx = __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE);
+	nb_used = used_idx - vq->used_cons;
 	if (unlikely(nb_used > vq->nb_desc)) {
 		vq->stats.errors++;
+		vfrag_resync(vq, used_idx);
 		return 0;
 	}
 	if (vq->in_order)
 		return vfrag_tx_cleanup_inorder(vq, nb_used);
 	while (nb_used-- > 0) {
-		uint32_t eid = used->ring[vq->used_cons & vq->mask].id;
+		uint32_t eid = __atomic_load_n(&used->ring[vq->used_cons & vq->mask].id,
+					       __ATOMIC_RELAXED);
 
 		vq->used_cons++;
 		id = (uint16_t)eid;
@@ -393,8 +519,8 @@ virtio_frag_tx_cleanup(struct virtio_frag_vq *vq)
 		n = vq->tx_slots[id].ndesc;
 		last = id;
 		for (k = 1; k < n; k++)
-			last = vq->vr.desc[last].next;
-		vq->vr.desc[last].next = vq->free_head;
+			last = vq->tx_next[last];
+		vq->tx_next[last] = vq->free_head;
 		vq->free_head = id;
 		vq->nb_free += n;
 		done[nb_done++] = vq->tx_slots[id].m;
@@ -437,9 +563,11 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct virtio_frag_vq *vq = tx_queue;
 	struct vring_desc *desc = vq->vr.desc;
+	const uint16_t *next = vq->tx_next;
 	uint16_t avail_idx = vq->avail_idx;
-	uint16_t nb_tx, need, head, idx, last, queued = 0;
+	uint16_t nb_tx, head, idx, last, queued = 0;
 	struct rte_mbuf *m, *seg;
+	uint32_t need;
 	uint64_t bytes = 0;
 
 	if (unlikely(!vq->hw->started))
@@ -449,10 +577,11 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 
 	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
 		m = pkts[nb_tx];
+		/* 32 bits: 65535 segments and the header do not wrap to 0. */
 		if (vfrag_tx_can_push(m))
 			need = 1;
 		else
-			need = m->nb_segs + 1;
+			need = (uint32_t)m->nb_segs + 1;
 		if (unlikely(need > vq->nb_desc)) {
 			/* More segments than the ring has descriptors: never fits. */
 			vq->stats.dropped++;
@@ -480,24 +609,26 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				rte_malloc_virt2iova(&vq->tx_hdrs[head]);
 			desc[head].len = VFRAG_HDR_LEN;
 			desc[head].flags = VRING_DESC_F_NEXT;
-			/* The free list already links descriptors through next. */
-			idx = desc[head].next;
+			/* The chain follows the private free list; the ring gets a copy. */
+			idx = next[head];
+			desc[head].next = idx;
 			last = head;
 			for (seg = m; seg != NULL; seg = seg->next) {
 				desc[idx].addr = vfrag_seg_addr(vq, seg);
 				desc[idx].len = seg->data_len;
 				desc[idx].flags = VRING_DESC_F_NEXT;
+				desc[idx].next = next[idx];
 				last = idx;
-				idx = desc[idx].next;
+				idx = next[idx];
 			}
 			desc[last].flags = 0;
 			if (m->nb_segs > 1)
 				vq->stats.multiseg++;
 		}
-		vq->free_head = desc[last].next;
+		vq->free_head = next[last];
 		vq->nb_free -= need;
 		vq->tx_slots[head].m = m;
-		vq->tx_slots[head].ndesc = need;
+		vq->tx_slots[head].ndesc = (uint16_t)need;
 		vq->vr.avail->ring[avail_idx++ & vq->mask] = head;
 		bytes += m->pkt_len;
 		queued++;
@@ -551,8 +682,10 @@ virtio_frag_vq_reset(struct virtio_frag_vq *vq)
 	vq->used_cons = 0;
 	if (vq->is_tx) {
 		/* A circle: in order, chains are taken from it consecutively. */
-		for (i = 0; i < vq->nb_desc; i++)
-			vq->vr.desc[i].next = (i + 1) & vq->mask;
+		for (i = 0; i < vq->nb_desc; i++) {
+			vq->tx_next[i] = (i + 1) & vq->mask;
+			vq->vr.desc[i].next = vq->tx_next[i];
+		}
 		vq->free_head = 0;
 		vq->nb_free = vq->nb_desc;
 		vq->tx_done = 0;
@@ -566,4 +699,22 @@ virtio_frag_vq_reset(struct virtio_frag_vq *vq)
 		return -ENOBUFS;
 	}
 	return 0;
+}
+
+uint16_t
+virtio_frag_vq_resume_idx(const struct virtio_frag_vq *vq)
+{
+	uint16_t avail = __atomic_load_n(&vq->vr.avail->idx, __ATOMIC_ACQUIRE);
+	uint16_t used = __atomic_load_n(&vq->vr.used->idx, __ATOMIC_ACQUIRE);
+
+	/*
+	 * A device never completes more than was made available, nor falls a
+	 * ring behind. Past that its index is garbage: resuming there would
+	 * offer the next backend entries that no longer hold posted buffers.
+	 * Resuming at the avail index offers it nothing stale; what the old
+	 * device kept comes back when the queue is reset.
+	 */
+	if ((uint16_t)(avail - used) > vq->nb_desc)
+		return avail;
+	return used;
 }

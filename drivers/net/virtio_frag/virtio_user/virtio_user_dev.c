@@ -397,11 +397,12 @@ vu_start_backend(struct virtio_user_frag *dev)
 		ret = vu_vring_state(dev, VHOST_USER_SET_VRING_NUM, i, vq->nb_desc);
 		/*
 		 * Resume where the previous backend stopped: entries it never
-		 * completed are still posted and will be processed again.
+		 * completed are still posted and will be processed again. Its
+		 * used index is checked first: a bogus one is not replayed.
 		 */
 		if (ret == 0)
 			ret = vu_vring_state(dev, VHOST_USER_SET_VRING_BASE, i,
-					     __atomic_load_n(&vq->vr.used->idx, __ATOMIC_ACQUIRE));
+					     virtio_frag_vq_resume_idx(vq));
 		if (ret < 0)
 			break;
 		memset(&msg, 0, sizeof(msg));
