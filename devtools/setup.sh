@@ -30,7 +30,7 @@ sudo=
 
 packages=(build-essential meson ninja-build pkg-config libdpdk-dev dpdk dpdk-dev
 	libnuma-dev python3-pyelftools dpkg-dev xz-utils qemu-system-x86 busybox-static
-	cpio gnuplot-nox)
+	cpio gnuplot-nox clang libclang-rt-14-dev)
 
 install_packages() {
 	local missing=()

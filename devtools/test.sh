@@ -3,7 +3,8 @@
 # The README's test command: set up the machine, build, run every suite that
 # can run here (fast, stress, interop, vm; perf with --perf), then run the
 # fast and interop suites again in a sanitizer build (ASan + UBSan) with the
-# pool's debug checks on. Ends with one line
+# pool's debug checks on, and a short libFuzzer run of the data-path fuzz
+# target (clang build in build-fuzz, suite fuzz-tests). Ends with one line
 # "N passed, N failed, N skipped, N partly skipped"; exits non-zero when
 # anything failed. A unit that passed but skipped some of its cases is
 # "partly skipped" (listed with the cases and reasons), never counted as passed.
@@ -19,6 +20,7 @@
 #          --long        long stress runs (PFRAG_STRESS_LONG=1)
 #          --no-setup    skip devtools/setup.sh
 #          --no-asan     skip the sanitizer build
+#          --no-fuzz     skip the fuzz build and its smoke run
 #          --suite NAME  run only this suite (repeatable)
 set -uo pipefail
 
@@ -28,6 +30,7 @@ suites=()
 perf=0
 setup=1
 asan=1
+fuzz=1
 for ((i = 1; i <= $#; i++)); do
 	a=${!i}
 	case $a in
@@ -35,8 +38,9 @@ for ((i = 1; i <= $#; i++)); do
 	--long) export PFRAG_STRESS_LONG=1 ;;
 	--no-setup) setup=0 ;;
 	--no-asan) asan=0 ;;
+	--no-fuzz) fuzz=0 ;;
 	--suite) i=$((i + 1)); suites+=("${!i}") ;;
-	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
 	*) echo "test.sh: unknown option $a" >&2; exit 2 ;;
 	esac
 done
@@ -94,6 +98,15 @@ if [ $asan -eq 1 ] && [ $failed_build -eq 0 ]; then
 		ASAN_OPTIONS=detect_leaks=0 run build-asan asan+debug fast-tests interop-tests
 	else
 		echo "test.sh: sanitizer build failed"
+		failed_build=$((failed_build + 1))
+	fi
+fi
+if [ $fuzz -eq 1 ] && [ $failed_build -eq 0 ]; then
+	# libFuzzer comes with clang (devtools/setup.sh installs it).
+	if CC=clang build build-fuzz -Dfuzz=true; then
+		run build-fuzz fuzz fuzz-tests
+	else
+		echo "test.sh: fuzz build failed"
 		failed_build=$((failed_build + 1))
 	fi
 fi
