@@ -75,16 +75,30 @@ l2fwd_setup(void)
 static int
 run_script(const char *pmd)
 {
-	char cmd[3 * PATH_MAX];
+	char cmd[3 * PATH_MAX], line[1024], reason[512] = "no reason printed";
+	const char *why;
 	int status;
+	FILE *out;
 
-	snprintf(cmd, sizeof(cmd), "bash '%s' --build '%s' --pmd %s", script, build_dir, pmd);
+	snprintf(cmd, sizeof(cmd), "bash '%s' --build '%s' --pmd %s 2>&1", script, build_dir,
+		 pmd);
 	printf("running %s\n", cmd);
 	fflush(stdout);
-	status = system(cmd);
+	out = popen(cmd, "r");
+	TEST_ASSERT_NOT_NULL(out, "cannot run %s", script);
+	/* Pass the script's output on; keep the reason it gives for a skip. */
+	while (fgets(line, sizeof(line), out) != NULL) {
+		fputs(line, stdout);
+		why = strstr(line, "SKIP: ");
+		if (why != NULL) {
+			snprintf(reason, sizeof(reason), "%s", why + strlen("SKIP: "));
+			reason[strcspn(reason, "\n")] = '\0';
+		}
+	}
+	status = pclose(out);
 	TEST_ASSERT(status != -1 && WIFEXITED(status), "%s did not run to its end", script);
 	if (WEXITSTATUS(status) == TEST_SKIPPED) {
-		pfrag_test_skip_reason("l2fwd over %s skipped (see above)", pmd);
+		pfrag_test_skip_reason("l2fwd over %s: %s", pmd, reason);
 		return TEST_SKIPPED;
 	}
 	TEST_ASSERT_EQUAL(WEXITSTATUS(status), 0, "l2fwd over %s ports failed", pmd);
