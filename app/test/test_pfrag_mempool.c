@@ -1114,6 +1114,75 @@ test_ops_cross_lcore(void)
 	return ret;
 }
 
+/*
+ * A get the pool cannot satisfy leaves the caller's table as it was: the
+ * mempool library dequeues into its cache's own array and, on failure, keeps
+ * the objects it had already taken from that array (rte_mempool.h of 22.11:
+ * "objects in the cache are intact"). The default ring ops are the
+ * reference; DPDK's mbuf_autotest does this in test_neg_pktmbuf_alloc_bulk.
+ */
+static int
+failed_get_one(const char *ops)
+{
+	static void *objs[129];
+	struct rte_mempool *m;
+	unsigned int i, k;
+	void *one;
+	int ret = TEST_FAILED;
+
+	m = rte_pktmbuf_pool_create_by_ops("t_ops_fail", 128, 32, 0, DATA_ROOM,
+					   SOCKET_ID_ANY, ops);
+	TEST_ASSERT_NOT_NULL(m, "%s pool: %s", ops, rte_strerror(rte_errno));
+	/* 32 objects in this lcore's mempool cache, then a get of more than all. */
+	if (rte_mempool_get(m, &one) != 0) {
+		printf("%s: first get failed\n", ops);
+		goto out;
+	}
+	rte_mempool_put(m, one);
+	if (rte_mempool_get_bulk(m, objs, RTE_DIM(objs)) == 0) {
+		printf("%s: %zu objects from a pool of 128\n", ops, RTE_DIM(objs));
+		rte_mempool_put_bulk(m, objs, RTE_DIM(objs));
+		goto out;
+	}
+	/* Every object once, no more. */
+	for (i = 0; i < 128; i++) {
+		if (rte_mempool_get(m, &objs[i]) != 0) {
+			printf("%s: only %u of 128 objects after a failed get\n", ops, i);
+			rte_mempool_put_bulk(m, objs, i);
+			goto out;
+		}
+		for (k = 0; k < i; k++)
+			if (objs[k] == objs[i]) {
+				printf("%s: object %p handed out twice\n", ops, objs[i]);
+				rte_mempool_put_bulk(m, objs, i);
+				goto out;
+			}
+	}
+	if (rte_mempool_get(m, &one) == 0) {
+		printf("%s: a 129th object %p\n", ops, one);
+		rte_mempool_put(m, one);
+		rte_mempool_put_bulk(m, objs, 128);
+		goto out;
+	}
+	rte_mempool_put_bulk(m, objs, 128);
+	ret = TEST_SUCCESS;
+	if (strcmp(ops, PFRAG_MEMPOOL_OPS_NAME) == 0)
+		ret = check_pool_whole(m);
+	else if (rte_mempool_avail_count(m) != 128)
+		ret = TEST_FAILED;
+out:
+	rte_mempool_free(m);
+	return ret;
+}
+
+static int
+test_ops_failed_get(void)
+{
+	TEST_ASSERT_SUCCESS(failed_get_one("ring_mp_mc"), "the reference, ring_mp_mc");
+	TEST_ASSERT_SUCCESS(failed_get_one(PFRAG_MEMPOOL_OPS_NAME), "pfrag");
+	return TEST_SUCCESS;
+}
+
 static const struct unit_test_suite pfrag_mempool_ops_suite = {
 	.name = "pfrag mempool ops",
 	.cases = {
@@ -1126,6 +1195,7 @@ static const struct unit_test_suite pfrag_mempool_ops_suite = {
 		TEST_CASE(test_ops_too_large),
 		TEST_CASE(test_ops_contig_blocks),
 		TEST_CASE(test_ops_cross_lcore),
+		TEST_CASE(test_ops_failed_get),
 		TEST_CASES_END(),
 	},
 };

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_errno.h>
@@ -123,6 +124,8 @@ cache_release(struct pfrag_mp *pm, struct pfrag_mp_cache *c)
 
 static void put_runs(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void * const *obj,
 		     unsigned int n);
+static inline void page_run_put(struct pfrag_mp *pm, struct pfrag_mp_cache *c,
+				struct pfrag_mp_page *page, uint64_t bits);
 
 /*
  * Claim up to @p n free slots of @p page, lowest first (address order),
@@ -197,16 +200,36 @@ steal(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void **obj, unsigned int n)
 }
 
 /*
+ * Entries of the caller's table the slow path keeps on its stack: the
+ * largest get the mempool library makes (a cache refill: cache size plus
+ * the rest of a request, each at most RTE_MEMPOOL_CACHE_MAX_SIZE).
+ */
+#define PFRAG_MP_SAVE_MAX (2 * RTE_MEMPOOL_CACHE_MAX_SIZE)
+
+/*
  * More than our page has free. Pages come from the ring, then from what
  * other lcores hold; all or nothing: what was claimed goes back on failure
- * (every object given back is within reach of every lcore, so nothing waits).
+ * (every object given back is within reach of every lcore, so nothing waits),
+ * and the caller's table is left as it was. The mempool library relies on
+ * that: it refills its cache by a get into the cache's own array and, when
+ * the get fails, keeps the objects still there (a ring leaves them intact).
  */
 static __rte_noinline int
-cache_get_slow(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void **obj, unsigned int n,
-	       unsigned int got)
+cache_get_slow(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void **obj, unsigned int n)
 {
+	void *save_stack[PFRAG_MP_SAVE_MAX], **save = save_stack;
 	struct pfrag_mp_page *page;
+	unsigned int got = 0;
+	int ret = 0;
 
+	if (unlikely(n > PFRAG_MP_SAVE_MAX)) {
+		save = malloc(sizeof(*save) * n);
+		if (save == NULL)
+			return -ENOMEM;
+	}
+	memcpy(save, obj, sizeof(*obj) * n);
+	if (c->page != NULL)
+		got = claim(pm, c->page, &c->free_bits, obj, n);
 	while (got < n) {
 		cache_release(pm, c);
 		page = page_fetch(pm, c);
@@ -215,22 +238,57 @@ cache_get_slow(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void **obj, unsign
 			if (got == n)
 				break;
 			put_runs(pm, c, obj, got);
-			return -ENOBUFS;
+			memcpy(obj, save, sizeof(*obj) * n);
+			ret = -ENOBUFS;
+			break;
 		}
 		cache_own(c, page);
 		got += claim(pm, page, &c->free_bits, &obj[got], n - got);
 	}
-	return 0;
+	if (save != save_stack)
+		free(save);
+	return ret;
 }
 
+/* The lowest @p n bits set in @p bits (all of them when fewer). */
+static inline uint64_t
+lowest_bits(uint64_t bits, unsigned int n)
+{
+	uint64_t rest = bits;
+
+	while (n-- > 0 && rest != 0)
+		rest &= rest - 1;
+	return bits & ~rest;
+}
+
+/*
+ * Fast path: our page has the n objects, taken with one atomic OR. The
+ * table is written only once all n are ours; when another lcore took some
+ * of them first (steal), ours go back and the slow path starts over.
+ */
 static inline int
 cache_get(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void **obj, unsigned int n)
 {
-	unsigned int got = 0;
+	struct pfrag_mp_page *page = c->page;
+	uint64_t take, got;
+	unsigned int k = 0;
 
-	if (likely(c->page != NULL))
-		got = claim(pm, c->page, &c->free_bits, obj, n);
-	if (unlikely(got < n) && cache_get_slow(pm, c, obj, n, got) != 0) {
+	if (likely(page != NULL && n <= PFRAG_MP_MAX_SLOTS &&
+		   (unsigned int)__builtin_popcountll(c->free_bits) >= n)) {
+		take = lowest_bits(c->free_bits, n);
+		c->free_bits &= ~take;
+		/* Acquire: the frees of these slots happen before our reuse. */
+		got = take & ~__atomic_fetch_or(&page->out, take, __ATOMIC_ACQUIRE);
+		if (likely(got == take)) {
+			for (; got != 0; got &= got - 1)
+				obj[k++] = slot2obj(pm, page, (unsigned int)__builtin_ctzll(got));
+			c->stats.alloc += n;
+			return 0;
+		}
+		if (got != 0)
+			page_run_put(pm, c, page, got);
+	}
+	if (cache_get_slow(pm, c, obj, n) != 0) {
 		c->stats.empty++;
 		return -ENOBUFS;
 	}
