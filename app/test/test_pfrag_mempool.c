@@ -1183,6 +1183,80 @@ test_ops_failed_get(void)
 	return TEST_SUCCESS;
 }
 
+static struct rte_mempool *bad_mp;
+static void *bad_obj;
+
+static void
+double_put_cb(void *arg)
+{
+	RTE_SET_USED(arg);
+	rte_mempool_put(bad_mp, bad_obj);
+}
+
+static void
+inner_put_cb(void *arg)
+{
+	RTE_SET_USED(arg);
+	rte_mempool_put(bad_mp, (uint8_t *)bad_obj + 8);
+}
+
+/*
+ * Bad frees are refused with a clear error and change nothing: an object
+ * given back twice, and an address inside an object still out (it would
+ * free that object under its owner). The counts stay true afterwards.
+ */
+static int
+test_ops_bad_put(void)
+{
+	struct rte_mempool *m;
+	void *again[64];
+	unsigned int i, n;
+	int ret = TEST_FAILED;
+
+	m = rte_pktmbuf_pool_create_by_ops("t_ops_badput", 64, 0, 0, DATA_ROOM,
+					   SOCKET_ID_ANY, PFRAG_MEMPOOL_OPS_NAME);
+	TEST_ASSERT_NOT_NULL(m, "pool: %s", rte_strerror(rte_errno));
+	bad_mp = m;
+	TEST_ASSERT_SUCCESS(rte_mempool_get(m, &bad_obj), "get");
+	rte_mempool_put(m, bad_obj);
+	capture_log(double_put_cb, NULL);
+	if (strstr(log_buf, "freed twice?") == NULL) {
+		printf("double free not reported; log: %s\n", log_buf);
+		goto out;
+	}
+	if (rte_mempool_avail_count(m) != m->size) {
+		printf("after a refused double free: %u of %u available\n",
+		       rte_mempool_avail_count(m), m->size);
+		goto out;
+	}
+	TEST_ASSERT_SUCCESS(rte_mempool_get(m, &bad_obj), "get");
+	capture_log(inner_put_cb, NULL);
+	if (strstr(log_buf, "not an object of this pool") == NULL) {
+		printf("an address inside an object, not reported; log: %s\n", log_buf);
+		rte_mempool_put(m, bad_obj);
+		goto out;
+	}
+	/* The object is still ours: every other one can be taken, not it. */
+	n = m->size - 1;
+	if (rte_mempool_avail_count(m) != n || rte_mempool_get_bulk(m, again, n) != 0) {
+		printf("after a refused inner free: %u available\n", rte_mempool_avail_count(m));
+		rte_mempool_put(m, bad_obj);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (again[i] == bad_obj) {
+			printf("object %p handed out while still out\n", bad_obj);
+			break;
+		}
+	rte_mempool_put_bulk(m, again, n);
+	rte_mempool_put(m, bad_obj);
+	if (i == n)
+		ret = check_pool_whole(m);
+out:
+	rte_mempool_free(m);
+	return ret;
+}
+
 static const struct unit_test_suite pfrag_mempool_ops_suite = {
 	.name = "pfrag mempool ops",
 	.cases = {
@@ -1196,6 +1270,7 @@ static const struct unit_test_suite pfrag_mempool_ops_suite = {
 		TEST_CASE(test_ops_contig_blocks),
 		TEST_CASE(test_ops_cross_lcore),
 		TEST_CASE(test_ops_failed_get),
+		TEST_CASE(test_ops_bad_put),
 		TEST_CASES_END(),
 	},
 };

@@ -40,10 +40,20 @@ slot2obj(const struct pfrag_mp *pm, const struct pfrag_mp_page *page, uint32_t s
 	return (uint8_t *)(uintptr_t)page + pm->obj_off + (size_t)slot * pm->stride;
 }
 
+/*
+ * Slot of @p obj in @p page, or UINT32_MAX when @p obj is not where an
+ * object of the page starts (the header, between objects, past the last).
+ */
 static inline uint32_t
 obj2slot(const struct pfrag_mp *pm, const struct pfrag_mp_page *page, const void *obj)
 {
-	return (uint32_t)(((uintptr_t)obj - (uintptr_t)page - pm->obj_off) / pm->stride);
+	uintptr_t off = (uintptr_t)obj - (uintptr_t)page - pm->obj_off;
+	uint32_t slot = (uint32_t)(off / pm->stride);
+
+	/* off wraps to a large value below the first object. */
+	if (unlikely(off % pm->stride != 0 || slot >= page->nb_objs))
+		return UINT32_MAX;
+	return slot;
 }
 
 /*
@@ -237,6 +247,8 @@ cache_get_slow(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void **obj, unsign
 			got += steal(pm, c, &obj[got], n - got);
 			if (got == n)
 				break;
+			/* Counted taken, so that giving them back balances. */
+			c->stats.alloc += got;
 			put_runs(pm, c, obj, got);
 			memcpy(obj, save, sizeof(*obj) * n);
 			ret = -ENOBUFS;
@@ -285,8 +297,10 @@ cache_get(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void **obj, unsigned in
 			c->stats.alloc += n;
 			return 0;
 		}
-		if (got != 0)
+		if (got != 0) {
+			c->stats.alloc += (unsigned int)__builtin_popcountll(got);
 			page_run_put(pm, c, page, got);
+		}
 	}
 	if (cache_get_slow(pm, c, obj, n) != 0) {
 		c->stats.empty++;
@@ -301,15 +315,22 @@ bad_put(struct pfrag_mp *pm, struct pfrag_mp_cache *c, struct pfrag_mp_page *pag
 	uint64_t bits)
 {
 	c->stats.bad++;
-	if (page->pm != pm)
-		MP_LOG(ERR, "%s: objects at %p are on no page of this pool; ignored",
-		       pm->mp->name, (void *)page);
-	else
-		MP_LOG(ERR, "%s: objects of page %p given back while in the pool (slots "
-		       "0x%" PRIx64 "): freed twice?", pm->mp->name, (void *)page, bits);
+	MP_LOG(ERR, "%s: objects of page %p given back while in the pool (slots "
+	       "0x%" PRIx64 "): freed twice?", pm->mp->name, (void *)page, bits);
 }
 
-/* Slots @p bits of @p page come back. */
+static __rte_noinline void
+bad_obj(struct pfrag_mp *pm, struct pfrag_mp_cache *c, const void *obj)
+{
+	c->stats.bad++;
+	MP_LOG(ERR, "%s: %p given back is not an object of this pool (not the start of "
+	       "an object of one of its pages); ignored", pm->mp->name, obj);
+}
+
+/*
+ * Slots @p bits of @p page come back. Only slots that were out count as
+ * freed: a refused double free leaves the counts true.
+ */
 static inline void
 page_run_put(struct pfrag_mp *pm, struct pfrag_mp_cache *c, struct pfrag_mp_page *page,
 	     uint64_t bits)
@@ -317,17 +338,14 @@ page_run_put(struct pfrag_mp *pm, struct pfrag_mp_cache *c, struct pfrag_mp_page
 	uint64_t old;
 	uint32_t expect = 0;
 
-	if (unlikely(page->pm != pm)) {
-		bad_put(pm, c, page, bits);
-		return;
-	}
 	/* Release: our use of the objects happens before their reuse. */
 	old = __atomic_fetch_and(&page->out, ~bits, __ATOMIC_SEQ_CST);
+	c->stats.free += (unsigned int)__builtin_popcountll(old & bits);
 	if (unlikely((old & bits) != bits))
 		bad_put(pm, c, page, bits & ~old);
 	/* Our own page: the slots are ours to hand out next. */
 	if (page == c->page) {
-		c->free_bits |= bits;
+		c->free_bits |= bits & old;
 		return;
 	}
 	/* A page nobody lists (its owner let it go full): list it again. */
@@ -337,40 +355,48 @@ page_run_put(struct pfrag_mp *pm, struct pfrag_mp_cache *c, struct pfrag_mp_page
 		page_list(pm, c, page);
 }
 
-/* Objects back to their pages, one atomic per run of one page. */
+/*
+ * Objects back to their pages, one atomic per run of one page. An address
+ * that is not an object of a page of this pool is refused: a foreign page
+ * (its descriptor names another pool), or a place in a page where no
+ * object starts (it would free the object around it under its owner).
+ */
 static void
 put_runs(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void * const *obj, unsigned int n)
 {
-	struct pfrag_mp_page *page, *p;
-	uint64_t bits;
+	struct pfrag_mp_page *page = NULL, *p;
+	uint64_t bits = 0;
+	uint32_t slot;
 	unsigned int i;
 
-	if (n == 0)
-		return;
-	page = obj2page(pm, obj[0]);
-	bits = UINT64_C(1) << obj2slot(pm, page, obj[0]);
-	for (i = 1; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		p = obj2page(pm, obj[i]);
 		if (p != page) {
-			page_run_put(pm, c, page, bits);
+			if (bits != 0)
+				page_run_put(pm, c, page, bits);
 			page = p;
 			bits = 0;
 		}
-		bits |= UINT64_C(1) << obj2slot(pm, page, obj[i]);
+		slot = unlikely(p->pm != pm) ? UINT32_MAX : obj2slot(pm, p, obj[i]);
+		if (unlikely(slot == UINT32_MAX)) {
+			bad_obj(pm, c, obj[i]);
+			continue;
+		}
+		bits |= UINT64_C(1) << slot;
 	}
-	page_run_put(pm, c, page, bits);
+	if (bits != 0)
+		page_run_put(pm, c, page, bits);
 }
 
 /*
  * No per-lcore batch of frees: an object an lcore kept would be out of reach
  * of every other lcore (without a mempool cache, DPDK's own tests allocate
- * on one lcore what others free). Frees of our own page need no atomic, and
- * bursts come in runs of one page.
+ * on one lcore what others free). One atomic AND per run of objects of one
+ * page: bursts given back in the order they were taken come in such runs.
  */
 static inline void
 cache_put(struct pfrag_mp *pm, struct pfrag_mp_cache *c, void * const *obj, unsigned int n)
 {
-	c->stats.free += n;
 	put_runs(pm, c, obj, n);
 }
 
@@ -401,7 +427,6 @@ pfrag_mp_enqueue(struct rte_mempool *mp, void * const *obj, unsigned int n)
 	}
 	/* Non-EAL threads batch nothing: they may never come back. */
 	rte_spinlock_lock(&pm->any_lock);
-	pm->any.stats.free += n;
 	put_runs(pm, &pm->any, obj, n);
 	rte_spinlock_unlock(&pm->any_lock);
 	return 0;
