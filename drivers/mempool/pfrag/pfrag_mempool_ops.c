@@ -66,7 +66,8 @@ page_list(struct pfrag_mp *pm, struct pfrag_mp_cache *c, struct pfrag_mp_page *p
 {
 	c->stats.page_list++;
 	if (c != &pm->any && c->stash_len < PFRAG_MP_STASH) {
-		c->stash[c->stash_len] = page;
+		/* Others read the stash (steal): atomic stores, no torn pointer. */
+		__atomic_store_n(&c->stash[c->stash_len], page, __ATOMIC_RELAXED);
 		/* Release: a thief reading the length sees the entry. */
 		__atomic_store_n(&c->stash_len, c->stash_len + 1, __ATOMIC_RELEASE);
 		return;
@@ -100,7 +101,7 @@ page_free_bits(const struct pfrag_mp_page *page)
 static inline void
 cache_own(struct pfrag_mp_cache *c, struct pfrag_mp_page *page)
 {
-	c->page = page;
+	__atomic_store_n(&c->page, page, __ATOMIC_RELAXED);
 	c->free_bits = page_free_bits(page);
 }
 
@@ -118,7 +119,7 @@ cache_release(struct pfrag_mp *pm, struct pfrag_mp_cache *c)
 
 	if (page == NULL)
 		return;
-	c->page = NULL;
+	__atomic_store_n(&c->page, NULL, __ATOMIC_RELAXED);
 	c->free_bits = 0;
 	if (page_free_bits(page) != 0) {
 		page_list(pm, c, page);
@@ -444,6 +445,7 @@ pfrag_mp_dequeue_contig_blocks(struct rte_mempool *mp, void **first, unsigned in
 	struct pfrag_mp_page *page, *list = NULL;
 	unsigned int lcore = rte_lcore_id(), i = 0, tries = rte_ring_count(pm->free_pages);
 	struct pfrag_mp_cache *c;
+	uint64_t expect;
 	int ret = 0;
 
 	c = lcore < RTE_MAX_LCORE ? &pm->lc[lcore] : &pm->any;
@@ -454,13 +456,20 @@ pfrag_mp_dequeue_contig_blocks(struct rte_mempool *mp, void **first, unsigned in
 			ret = -ENOBUFS;
 			break;
 		}
-		if (page->nb_objs != pm->per_page || page_free_bits(page) != page->all) {
+		/*
+		 * Every slot at once, only if none is out: a thief holding a stale
+		 * pointer to this page (steal() reads other lcores' pages without a
+		 * lock) may claim a slot between a look and a plain store.
+		 */
+		expect = 0;
+		if (page->nb_objs != pm->per_page ||
+		    !__atomic_compare_exchange_n(&page->out, &expect, page->all, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			/* Not a whole free page: aside, back after the search. */
 			page->next = list;
 			list = page;
 			continue;
 		}
-		__atomic_store_n(&page->out, page->all, __ATOMIC_RELAXED);
 		__atomic_store_n(&page->listed, 0, __ATOMIC_SEQ_CST);
 		first[i++] = slot2obj(pm, page, 0);
 	}
