@@ -147,8 +147,8 @@ int
 pfrag_pktmbuf_pool_free(struct rte_mempool *mp);
 
 /**
- * Hand back to their pages the objects waiting in the lcores' free batches
- * and mempool caches, and the pages the lcores are carving (control path:
+ * Hand back to their pages the objects waiting in the lcores' mempool
+ * caches, and the pages the lcores own and stash (control path:
  * no lcore may use the pool meanwhile). After it, with nothing out, every
  * page is in the ring (pfrag_mempool_info_get(): pages_listed == nb_pages).
  *

@@ -2,10 +2,11 @@
 
 /*
  * Mempool ops "pfrag": the memory the mempool library populates becomes
- * pages, and each lcore carves whole pages of objects as Linux's
- * page_frag_cache carves fragments: no atomic while carving, one atomic
- * subtract per run of freed objects of one page, a page back in the pool
- * when its last object is. See pfrag_mempool_private.h for the layout.
+ * pages, each lcore takes the objects of the page it owns with one atomic
+ * OR on the page's bitmap per get, a free gives a run of objects of one
+ * page back with one atomic AND, and a page that was let go with every
+ * object out is listed again by the first free into it. See
+ * pfrag_mempool_private.h for the layout.
  */
 
 #include <errno.h>
