@@ -511,13 +511,20 @@ stats_sum(const struct pfrag_mp *pm, struct pfrag_mp_stats *sum)
 	}
 }
 
+/*
+ * Objects out. The per-lcore counters are read one after another, so while
+ * other lcores run, a free can be seen before the alloc it matches: the
+ * difference may then be below zero, which means none out, not 2^64 - k.
+ */
 uint64_t
 pfrag_mp_out(const struct pfrag_mp *pm)
 {
 	struct pfrag_mp_stats s;
+	int64_t out;
 
 	stats_sum(pm, &s);
-	return s.alloc - s.free;
+	out = (int64_t)(s.alloc - s.free);
+	return out > 0 ? (uint64_t)out : 0;
 }
 
 /*
