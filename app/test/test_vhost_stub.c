@@ -313,9 +313,9 @@ vstub_rx_chain(struct vstub *s, unsigned int vr, unsigned int nbufs, uint32_t ch
 	       uint16_t num_buffers, uint8_t seed)
 {
 	struct virtio_net_hdr_mrg *h;
-	uint16_t ids[128];
-	uint32_t lens[128], i, k;
-	uint8_t *bufs[128], *data;
+	uint16_t ids[256];
+	uint32_t lens[256], i, k;
+	uint8_t *bufs[256], *data;
 
 	if (nbufs == 0 || nbufs > RTE_DIM(ids) || chunk < VFRAG_HDR_LEN)
 		return -1;

@@ -7,7 +7,7 @@
  * - virtio_frag_claims_autotest: adaptive RX buffer size follows the traffic
  *   and a fixed rx_buf_size does not; mrg_rxbuf=0 posts frame-sized buffers
  *   and negotiates no MRG_RXBUF; queue_size is the ring when the application
- *   passes 0 descriptors; 64 buffers per packet pass, 65 are dropped whole.
+ *   passes 0 descriptors; 129 buffers per packet pass, 130 are dropped whole.
  * - virtio_frag_reconnect_autotest: after the backend dies the rings resume
  *   at the used index; a client port retries once a second, not faster.
  * - virtio_frag_regions_autotest: EAL memory in more than 8 pieces fails to
@@ -362,14 +362,18 @@ test_queue_size_default(void)
 }
 
 /*
- * 1..64 buffers per packet: 64 make one packet of 64 segments; a packet that
- * announces 65 is dropped whole, its 64 other buffers consumed with it (they
- * look like one-buffer packets: parsing them would deliver them), and the
- * next packet comes through.
+ * 1..129 buffers per packet (the largest frame of the largest MTU in the
+ * smallest buffers): 129 make one packet of 129 segments; a packet that
+ * announces 130 is dropped whole, its 129 other buffers consumed with it
+ * (they look like one-buffer packets: parsing them would deliver them), and
+ * the next packet comes through.
  */
+#define CLAIM_MAX_CHAIN 129u
+
 static int
 test_chain_limit(void)
 {
+	const unsigned int max = CLAIM_MAX_CHAIN;
 	unsigned int pkts = 0, segs = 0;
 	int64_t bad0, multi0;
 	uint16_t port;
@@ -379,34 +383,37 @@ test_chain_limit(void)
 				      &port), "port");
 	bad0 = vf_xstat(port, "rx_bad_desc");
 	multi0 = vf_xstat(port, "rx_multiseg_packets");
-	if (vstub_rx_chain(&stub, 0, 64, 200, 64, 1) != 64 * 200 ||
-	    rx_check(port, 0, 64 * 200, 200, 1, &pkts, &segs) != TEST_SUCCESS) {
-		printf("64-buffer packet not delivered intact\n");
+	/* 100 bytes a buffer: the whole packet fits rx_check()'s buffer. */
+	if (vstub_rx_chain(&stub, 0, max, 100, max, 1) != (int)(max * 100) ||
+	    rx_check(port, 0, max * 100, 100, 1, &pkts, &segs) != TEST_SUCCESS) {
+		printf("%u-buffer packet not delivered intact\n", max);
 		goto out;
 	}
-	if (pkts != 1 || segs != 64 || vf_xstat(port, "rx_multiseg_packets") != multi0 + 1 ||
+	if (pkts != 1 || segs != max ||
+	    vf_xstat(port, "rx_multiseg_packets") != multi0 + 1 ||
 	    vf_xstat(port, "rx_bad_desc") != bad0) {
-		printf("64 buffers: %u packets of %u segments, bad %" PRId64 "\n", pkts, segs,
-		       vf_xstat(port, "rx_bad_desc") - bad0);
+		printf("%u buffers: %u packets of %u segments, bad %" PRId64 "\n", max, pkts,
+		       segs, vf_xstat(port, "rx_bad_desc") - bad0);
 		goto out;
 	}
 	pkts = 0;
-	if (vstub_rx_chain(&stub, 0, 65, 200, 65, 2) < 0 ||
+	if (vstub_rx_chain(&stub, 0, max + 1, 100, max + 1, 2) < 0 ||
 	    vstub_rx_frame(&stub, 0, 60, 1, 3) < 0) {
 		printf("stub: not enough posted buffers\n");
 		goto out;
 	}
 	if (rx_check(port, 0, 60, 60, 3, &pkts, &segs) != TEST_SUCCESS || pkts != 1) {
-		printf("after a 65-buffer packet: %u packets delivered, only the next one "
-		       "(60 bytes) expected\n", pkts);
+		printf("after a %u-buffer packet: %u packets delivered, only the next one "
+		       "(60 bytes) expected\n", max + 1, pkts);
 		goto out;
 	}
 	if (vf_xstat(port, "rx_bad_desc") <= bad0) {
-		printf("the 65-buffer packet was not counted in rx_bad_desc\n");
+		printf("the %u-buffer packet was not counted in rx_bad_desc\n", max + 1);
 		goto out;
 	}
-	printf("  64 buffers: one packet of 64 segments; 65: dropped (rx_bad_desc +%" PRId64
-	       "), the next packet intact\n", vf_xstat(port, "rx_bad_desc") - bad0);
+	printf("  %u buffers: one packet of %u segments; %u: dropped (rx_bad_desc +%" PRId64
+	       "), the next packet intact\n", max, max, max + 1,
+	       vf_xstat(port, "rx_bad_desc") - bad0);
 	ret = TEST_SUCCESS;
 out:
 	return stub_port_done(port, ret);

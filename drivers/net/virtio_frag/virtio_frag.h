@@ -59,7 +59,18 @@ extern int virtio_frag_logtype;
 #define VFRAG_MAX_RX_PKTLEN     (VFRAG_MAX_MTU + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN)
 /* Largest frame a port of @p mtu accepts: Ethernet header and two VLAN tags. */
 #define VFRAG_MAX_FRAME(mtu)    ((uint32_t)(mtu) + RTE_ETHER_HDR_LEN + RTE_VLAN_HLEN * 2)
-#define VFRAG_MAX_CHAIN         64   /* buffers one received packet may span */
+#define VFRAG_RX_ROOM_MIN       64u  /* smallest rx_buf_size devarg */
+/*
+ * Buffers are posted so that the largest frame of the current MTU spans at
+ * most VFRAG_RX_FLOOR_CHAIN of them. A packet is accepted over up to
+ * VFRAG_MAX_CHAIN buffers: the largest frame of the largest MTU in buffers
+ * of the smallest room, so buffers posted before the MTU was raised at run
+ * time still take every frame of the new MTU.
+ */
+#define VFRAG_RX_FLOOR_CHAIN    64u
+#define VFRAG_MAX_CHAIN \
+	(RTE_ALIGN_MUL_CEIL(VFRAG_HDR_LEN + VFRAG_MAX_FRAME(VFRAG_MAX_MTU), \
+			    VFRAG_HDR_LEN + VFRAG_RX_ROOM_MIN) / (VFRAG_HDR_LEN + VFRAG_RX_ROOM_MIN))
 
 /*
  * Control path deadlines (virtio-user). A backend's reply must be complete
@@ -243,7 +254,7 @@ void virtio_frag_vq_reclaim(struct virtio_frag_vq *vq);
 uint32_t virtio_frag_rx_room(const struct virtio_frag_vq *vq);
 /**
  * Smallest data room with which the largest frame of @p mtu fits in
- * VFRAG_MAX_CHAIN buffers and in a ring of @p nb_desc buffers.
+ * VFRAG_RX_FLOOR_CHAIN buffers and in a ring of @p nb_desc buffers.
  */
 uint32_t virtio_frag_rx_room_floor(uint16_t mtu, uint16_t nb_desc);
 /** Largest data room the RX queue may post with features @p mergeable. */

@@ -178,8 +178,9 @@ virtio_frag_parse_args(const char *params, struct virtio_frag_args *args)
 	v = 0;
 	if (get_uint(kv, VFRAG_ARG_RX_BUF_SIZE, 0, VFRAG_MAX_RX_PKTLEN, &v) < 0)
 		goto out;
-	if (v != 0 && v < 64) {
-		VFRAG_LOG(ERR, "devarg rx_buf_size=%" PRIu64 ": 0 (adaptive) or >= 64", v);
+	if (v != 0 && v < VFRAG_RX_ROOM_MIN) {
+		VFRAG_LOG(ERR, "devarg rx_buf_size=%" PRIu64 ": 0 (adaptive) or >= %u", v,
+			  VFRAG_RX_ROOM_MIN);
 		goto out;
 	}
 	args->rx_buf_size = (uint32_t)v;

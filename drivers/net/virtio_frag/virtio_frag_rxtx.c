@@ -28,17 +28,17 @@ virtio_frag_frag_size(uint32_t room)
 
 /*
  * A chain holds (header + room) bytes per buffer, the virtio-net header once.
- * Below this room the largest frame of the MTU would need more buffers than a
- * chain may span or than the ring holds: the device could not deliver it, or
- * we would have to drop it [Linux: mergeable_min_buf_len()]. Buffers posted
- * before an MTU is raised keep their size: until the ring has turned over, a
- * frame of the new MTU may need more than VFRAG_MAX_CHAIN of them, and is
- * then dropped whole (counted in rx_bad_desc, its buffers consumed).
+ * Below this room the largest frame of the MTU would span more than
+ * VFRAG_RX_FLOOR_CHAIN buffers or more than the ring holds
+ * [Linux: mergeable_min_buf_len()]. Buffers posted before an MTU is raised
+ * keep their size until the ring has turned over; they are never smaller
+ * than VFRAG_RX_ROOM_MIN, so a frame of the new MTU spans at most
+ * VFRAG_MAX_CHAIN of them and is still accepted.
  */
 uint32_t
 virtio_frag_rx_room_floor(uint16_t mtu, uint16_t nb_desc)
 {
-	uint32_t nbuf = RTE_MIN((uint32_t)nb_desc, (uint32_t)VFRAG_MAX_CHAIN);
+	uint32_t nbuf = RTE_MIN((uint32_t)nb_desc, VFRAG_RX_FLOOR_CHAIN);
 	uint32_t need = VFRAG_HDR_LEN + VFRAG_MAX_FRAME(mtu);
 	uint32_t per_buf = (need + nbuf - 1) / nbuf;
 
