@@ -240,11 +240,11 @@ sys_mixed_stream(const struct mix *m, const char *phase)
 	}
 	ret = vf_stream_run(&s, &r);
 	printf("    %s: %u frames of %u..%u bytes (%" PRIu64 " KB) in %" PRIu64 " ms: "
-	       "back intact %" PRIu64 ", bad %" PRIu64 ", lost %" PRIu64 ", stale %" PRIu64
-	       ", foreign %" PRIu64 "; rx_bad_desc %" PRId64 ", rx_buf_size %" PRId64 "\n",
-	       phase, s.n, lo, hi, bytes / 1024, sys_now_ms() - t0, r.received, r.bad,
-	       r.lost, r.stale, r.foreign, vf_xstat(ctx.port, "rx_bad_desc"),
-	       vf_xstat(ctx.port, "rx_buf_size"));
+	       "sent %" PRIu64 ", back intact %" PRIu64 ", bad %" PRIu64 ", lost or unsent %"
+	       PRIu64 ", stale %" PRIu64 ", foreign %" PRIu64 "; rx_bad_desc %" PRId64
+	       ", rx_buf_size %" PRId64 "\n", phase, s.n, lo, hi, bytes / 1024,
+	       sys_now_ms() - t0, r.sent, r.received, r.bad, r.lost, r.stale, r.foreign,
+	       vf_xstat(ctx.port, "rx_bad_desc"), vf_xstat(ctx.port, "rx_buf_size"));
 	if (ret != 0) {
 		vf_port_dump(ctx.port);
 		vf_peer_dump_log(&ctx.peer);
