@@ -96,8 +96,9 @@ for unit in $units; do
 		run "$unit" "$logs/$unit-ring.log"
 		ref=$?
 		if [ $rc -eq 0 ]; then
-			result=FAIL note="no pool on pfrag"
+			result=FAIL note="no pool on pfrag; $log"
 			fail=1
+			tail -20 "$log"
 		elif [ $ref -ne 0 ]; then
 			result=n/a note="exit $rc; $ref on the default ops too"
 			na=$((na + 1))
