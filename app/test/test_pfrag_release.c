@@ -80,6 +80,7 @@ test_release_lib(struct rte_mempool *hdrs)
 {
 	unsigned int mz0 = memzones();
 	struct pfrag_pool *p, *again;
+	static struct pfrag_cache stale;
 	struct rte_mbuf *m[HELD];
 	unsigned int i;
 	pthread_t t;
@@ -100,6 +101,15 @@ test_release_lib(struct rte_mempool *hdrs)
 	again = pfrag_pool_create("rel", SOCKET_ID_ANY, 0, 16, 0);
 	TEST_ASSERT_NOT_NULL(again, "name of a released pool: %s", rte_strerror(rte_errno));
 	TEST_ASSERT_EQUAL(pfrag_pool_release(again), 0, "idle pool: destroyed at once");
+	/*
+	 * A destroyed pool is no pool: not read, not attached to (a port that
+	 * shared it with pool= still holds the pointer), not freed twice.
+	 */
+	TEST_ASSERT_EQUAL(pfrag_cache_init(&stale, again), -EINVAL,
+			  "cache attached to a destroyed pool");
+	TEST_ASSERT_EQUAL(pfrag_pool_free(again), -EINVAL, "destroyed pool freed again");
+	TEST_ASSERT_EQUAL(pfrag_cache_init(&stale, p), -EINVAL,
+			  "cache attached to a released pool");
 	/* The packets come back on a thread of their own, as from a TX ring. */
 	TEST_ASSERT_SUCCESS(pthread_create(&t, NULL, free_from_thread, m), "thread");
 	pthread_join(t, NULL);

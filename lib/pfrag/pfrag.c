@@ -759,6 +759,18 @@ pfrag_bad_free_count(void)
 	return __atomic_load_n(&bad_frees, __ATOMIC_RELAXED);
 }
 
+/* State of @p pool in the table: 1 live, 2 released, 0 not there. */
+static int
+pool_table_state_locked(const struct pfrag_pool *pool)
+{
+	unsigned int slot;
+
+	for (slot = 0; slot < PFRAG_MAX_POOLS; slot++)
+		if (pools[slot] == pool)
+			return pool->released ? 2 : 1;
+	return 0;
+}
+
 /* The pool @p cache is attached to as a user cache, or NULL; pools_lock held. */
 static struct pfrag_pool *
 cache_owner_locked(const struct pfrag_cache *cache)
@@ -791,13 +803,21 @@ pfrag_cache_init(struct pfrag_cache *cache, struct pfrag_pool *pool)
 	 * Initialising an attached cache again would loop or cut their lists.
 	 */
 	rte_spinlock_lock(&pools_lock);
-	owner = cache_owner_locked(cache);
-	if (owner != NULL || pool->released) {
+	/*
+	 * The pool must be in the table and not released: a pool another
+	 * user gave up may be destroyed by now, and is not read before this.
+	 */
+	if (pool_table_state_locked(pool) != 1) {
 		rte_spinlock_unlock(&pools_lock);
-		if (owner != NULL)
-			PFRAG_LOG(ERR, "cache %p is attached to pool %s already; "
-				  "pfrag_cache_fini() it first", cache, owner->name);
-		return owner != NULL ? -EBUSY : -EINVAL;
+		PFRAG_LOG(ERR, "cache %p: pool %p is released or does not exist", cache, pool);
+		return -EINVAL;
+	}
+	owner = cache_owner_locked(cache);
+	if (owner != NULL) {
+		rte_spinlock_unlock(&pools_lock);
+		PFRAG_LOG(ERR, "cache %p is attached to pool %s already; "
+			  "pfrag_cache_fini() it first", cache, owner->name);
+		return -EBUSY;
 	}
 	memset(cache, 0, sizeof(*cache));
 	cache_attach(cache, pool);
@@ -967,18 +987,6 @@ pool_try_destroy(struct pfrag_pool *pool, int quiet)
 	return 0;
 }
 
-/* State of @p pool in the table: 1 live, 2 released, 0 not there. */
-static int
-pool_table_state_locked(const struct pfrag_pool *pool)
-{
-	unsigned int slot;
-
-	for (slot = 0; slot < PFRAG_MAX_POOLS; slot++)
-		if (pools[slot] == pool)
-			return pool->released ? 2 : 1;
-	return 0;
-}
-
 static int
 pool_table_state(const struct pfrag_pool *pool)
 {
@@ -993,10 +1001,18 @@ pool_table_state(const struct pfrag_pool *pool)
 int
 pfrag_pool_free(struct pfrag_pool *pool)
 {
+	int st;
+
 	if (pool == NULL)
 		return -EINVAL;
-	if (pool_table_state(pool) == 2) {
-		PFRAG_LOG(ERR, "pool %s was released: pfrag destroys it", pool->name);
+	/* Nothing of a pool that is not in the table is read: it may be gone. */
+	st = pool_table_state(pool);
+	if (st != 1) {
+		if (st == 2)
+			PFRAG_LOG(ERR, "pool %s was released: pfrag destroys it", pool->name);
+		else
+			PFRAG_LOG(ERR, "free of pool %p: not a pfrag pool (freed already?)",
+				  pool);
 		return -EINVAL;
 	}
 	return pool_try_destroy(pool, 0);

@@ -213,7 +213,8 @@ pfrag_pool_create(const char *name, int socket_id, uint32_t page_size,
  * @return
  *   0; -EBUSY (logged with the count) while fragments are out or user caches
  *   are still attached, in which case nothing is freed or drained; -EINVAL
- *   for NULL or a pool given to pfrag_pool_release().
+ *   for NULL, a pool given to pfrag_pool_release(), or a pointer that is no
+ *   pool (one freed already: it is not read).
  */
 int
 pfrag_pool_free(struct pfrag_pool *pool);
@@ -255,8 +256,9 @@ pfrag_pool_lookup(const char *name);
 /**
  * Attach a user-owned cache to @p pool (a driver queue, a non-EAL thread).
  * pfrag_cache_fini() detaches it.
- * @return 0; -EINVAL (NULL, or a released pool); -EBUSY (logged) when the
- *   cache is attached to a pool already.
+ * @return 0; -EINVAL (NULL; logged: a released pool, or a pointer that is
+ *   no pool, e.g. one its creator released and pfrag destroyed since);
+ *   -EBUSY (logged) when the cache is attached to a pool already.
  */
 int
 pfrag_cache_init(struct pfrag_cache *cache, struct pfrag_pool *pool);
