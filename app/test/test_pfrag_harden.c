@@ -414,6 +414,35 @@ test_pktmbuf_non_eal(void)
 	return check_books(0);
 }
 
+/*
+ * Header pool empty: NULL with rte_errno ENOENT, as documented; not
+ * whatever rte_errno held before (rte_pktmbuf_alloc() does not set it).
+ */
+static int
+test_pktmbuf_hdr_empty(void)
+{
+	struct rte_mempool *one;
+	struct rte_mbuf *m, *none;
+	int err;
+
+	one = rte_pktmbuf_pool_create("harden_hdr1", 1, 0, 0, RTE_PKTMBUF_HEADROOM,
+				      SOCKET_ID_ANY);
+	TEST_ASSERT_NOT_NULL(one, "one-mbuf header pool: %s", rte_strerror(rte_errno));
+	m = pfrag_pktmbuf_alloc(one, pool, 1000);
+	rte_errno = 0;
+	none = pfrag_pktmbuf_alloc(one, pool, 1000);
+	err = rte_errno;
+	rte_pktmbuf_free(m);
+	rte_pktmbuf_free(none);
+	rte_mempool_free(one);
+	TEST_ASSERT_NOT_NULL(m, "the one header mbuf");
+	TEST_ASSERT_NULL(none, "no header mbuf left, yet an mbuf");
+	TEST_ASSERT_EQUAL(err, ENOENT, "rte_errno %d (%s) for an empty header pool",
+			  err, rte_strerror(err));
+	pfrag_pool_drain_caches(pool);
+	return check_books(0);
+}
+
 static int
 suite_setup(void)
 {
@@ -442,6 +471,7 @@ static struct unit_test_suite harden_suite = {
 		TEST_CASE_ST(pool_setup, pool_teardown, test_cache_init_twice),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_mbuf_room_limit),
 		TEST_CASE_ST(pool_setup, pool_teardown, test_pktmbuf_non_eal),
+		TEST_CASE_ST(pool_setup, pool_teardown, test_pktmbuf_hdr_empty),
 		TEST_CASES_END(),
 	},
 };

@@ -84,8 +84,11 @@ __pfrag_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_pool *pool,
 		return NULL;
 	}
 	m = rte_pktmbuf_alloc(hdr_pool);
-	if (unlikely(m == NULL))
+	if (unlikely(m == NULL)) {
+		/* rte_pktmbuf_alloc() leaves rte_errno as it was. */
+		rte_errno = ENOENT;
 		return NULL;
+	}
 	frag = cache != NULL ? pfrag_cache_alloc(cache, size, RTE_CACHE_LINE_SIZE) :
 		pfrag_alloc(pool, size, RTE_CACHE_LINE_SIZE);
 	if (unlikely(frag == NULL)) {
@@ -104,7 +107,7 @@ __pfrag_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_pool *pool,
  * its buffer a fragment from @p cache, its header from @p hdr_pool.
  * NULL with rte_errno set: EINVAL when the room exceeds what an mbuf can
  * describe (PFRAG_MBUF_MAX_BUF_LEN with the headroom) or a page, ENOBUFS
- * when the pool is empty, ENOENT or ENOBUFS when the header pool is.
+ * when the pool is empty, ENOENT when the header pool is.
  */
 static inline struct rte_mbuf *
 pfrag_cache_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_cache *cache,
