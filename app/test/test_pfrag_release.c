@@ -34,6 +34,7 @@
 
 #define HELD 16
 #define PORT_NAME "net_virtio_frag_user6"
+#define PORT_NAME7 "net_virtio_frag_user7"
 
 /* Memzones of pfrag pools: their pages and their rings. */
 static void
@@ -199,6 +200,47 @@ out:
 	return TEST_SUCCESS;
 }
 
+/*
+ * A pool named vfrag<port> that the application made is not the port's: the
+ * probe must not adopt it (its close would release the application's pool,
+ * which pfrag then destroys under the application).
+ */
+static int
+test_name_taken(void)
+{
+	char dir[64], devargs[256], name[PFRAG_NAMESIZE];
+	struct pfrag_pool *app, *found;
+	uint16_t next, port;
+	int ret;
+
+	/* The port id the next probe gets: the first free one. */
+	for (next = 0; next < RTE_MAX_ETHPORTS && rte_eth_dev_is_valid_port(next); next++)
+		;
+	TEST_ASSERT(next < RTE_MAX_ETHPORTS, "no free port id");
+	snprintf(name, sizeof(name), "vfrag%u", next);
+	app = pfrag_pool_create(name, SOCKET_ID_ANY, 0, 16, 0);
+	TEST_ASSERT_NOT_NULL(app, "application pool %s: %s", name, rte_strerror(rte_errno));
+	TEST_ASSERT_SUCCESS(vf_tmpdir(dir, sizeof(dir)), "tmpdir");
+	snprintf(devargs, sizeof(devargs), "%s,path=%s/taken.sock,server=1", PORT_NAME7, dir);
+	ret = rte_dev_probe(devargs);
+	if (ret == 0) {
+		/* The old behaviour: the port took the pool; unplug as a vswitch would. */
+		if (rte_eth_dev_get_port_by_name(PORT_NAME7, &port) == 0) {
+			if (port != next)
+				printf("port %u, not %u as predicted\n", port, next);
+			unplug(port);
+		}
+	}
+	vf_tmpdir_remove(dir);
+	found = pfrag_pool_lookup(name);
+	if (found == app)
+		TEST_ASSERT_SUCCESS(pfrag_pool_free(app), "application pool free");
+	TEST_ASSERT(ret != 0, "a port adopted the application's pool %s", name);
+	TEST_ASSERT(found == app, "the application's pool %s was taken away by a port's close",
+		    name);
+	return TEST_SUCCESS;
+}
+
 static int
 pfrag_release_autotest(void)
 {
@@ -210,6 +252,8 @@ pfrag_release_autotest(void)
 	ret = test_release_lib(hdrs);
 	if (ret == TEST_SUCCESS)
 		ret = test_replug(hdrs);
+	if (ret == TEST_SUCCESS)
+		ret = test_name_taken();
 	rte_mempool_free(hdrs);
 	return ret;
 }

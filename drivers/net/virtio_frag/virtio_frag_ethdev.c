@@ -929,15 +929,17 @@ vfrag_pool_get(struct virtio_frag_hw *hw, uint16_t port_id)
 		nb_pages = RTE_MAX(256u, (uint32_t)((uint64_t)a->queues * a->queue_size *
 						    4 * 2048 / page_size));
 	snprintf(name, sizeof(name), "vfrag%u", port_id);
+	/*
+	 * A pool of that name is never an earlier port's (close releases the
+	 * pool and its name at once): it is someone else's, and adopting it
+	 * would make our close release a pool its owner still uses.
+	 */
 	hw->pool = pfrag_pool_create(name, (int)rte_socket_id(), page_size, nb_pages, 0);
 	if (hw->pool == NULL && rte_errno == EEXIST) {
-		/* Left by an earlier port whose fragments were still out at close. */
-		hw->pool = pfrag_pool_lookup(name);
-		if (hw->pool != NULL && hw->pool->page_size == page_size) {
-			hw->own_pool = 1;
-			return 0;
-		}
-		hw->pool = NULL;
+		VFRAG_LOG(ERR, "port %u: a pfrag pool named %s exists and is not this "
+			  "port's: pass pool=%s to share it", port_id, name, name);
+		/* Not -EEXIST: rte_dev_probe() takes that for "already probed", 0. */
+		return -EBUSY;
 	}
 	if (hw->pool == NULL) {
 		VFRAG_LOG(ERR, "cannot create pfrag pool %s (%u pages of %u bytes): %s",
