@@ -16,38 +16,6 @@
 
 #include "test_vhost_stub.h"
 
-/* Requests, from the vhost-user specification. */
-#define VU_GET_FEATURES 1
-#define VU_SET_FEATURES 2
-#define VU_SET_MEM_TABLE 5
-#define VU_SET_VRING_NUM 8
-#define VU_SET_VRING_ADDR 9
-#define VU_SET_VRING_BASE 10
-#define VU_GET_VRING_BASE 11
-#define VU_FLAGS_REPLY (0x1 | 0x4)
-#define VU_HDR 12
-
-struct vu_msg {
-	uint32_t request;
-	uint32_t flags;
-	uint32_t size;
-	uint8_t payload[512];
-} __rte_packed;
-
-struct vu_state {
-	uint32_t index;
-	uint32_t num;
-} __rte_packed;
-
-struct vu_addr {
-	uint32_t index;
-	uint32_t flags;
-	uint64_t desc;
-	uint64_t used;
-	uint64_t avail;
-	uint64_t log;
-} __rte_packed;
-
 static uint64_t
 now_ns(void)
 {
@@ -57,11 +25,10 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* Read exactly @p len bytes; the memory fds that come along are ours already. */
-static int
-stub_read(int fd, void *buf, size_t len)
+int
+vstub_recv(int fd, void *buf, size_t len)
 {
-	char control[CMSG_SPACE(8 * sizeof(int))];
+	char control[CMSG_SPACE(VHOST_USER_MAX_FDS * sizeof(int))];
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -85,46 +52,58 @@ stub_read(int fd, void *buf, size_t len)
 	return (size_t)r == len ? 0 : -1;
 }
 
-static int
-stub_reply(int fd, struct vu_msg *m, const void *payload, uint32_t size)
+int
+vstub_recv_msg(int fd, struct vhost_user_msg *m)
 {
-	m->flags = VU_FLAGS_REPLY;
+	if (vstub_recv(fd, m, VHOST_USER_HDR_SIZE) < 0)
+		return -1;
+	if (m->size > sizeof(m->payload))
+		return -1;
+	if (m->size > 0 && vstub_recv(fd, &m->payload, m->size) < 0)
+		return -1;
+	return 0;
+}
+
+int
+vstub_reply(int fd, struct vhost_user_msg *m, const void *payload, uint32_t size)
+{
+	ssize_t len = VHOST_USER_HDR_SIZE + size;
+
+	m->flags = VHOST_USER_VERSION | VHOST_USER_REPLY;
 	m->size = size;
-	memcpy(m->payload, payload, size);
-	return write(fd, m, VU_HDR + size) == (ssize_t)(VU_HDR + size) ? 0 : -1;
+	memcpy(&m->payload, payload, size);
+	return write(fd, m, len) == len ? 0 : -1;
 }
 
 /* One request from the frontend; -1 when the connection is gone. */
 static int
 stub_serve_one(struct vstub *s, int fd)
 {
-	struct vu_msg m;
-	struct vu_state st;
-	struct vu_addr a;
+	struct vhost_user_msg m;
+	struct vhost_user_vring_state st;
+	struct vhost_user_vring_addr a;
 	uint32_t u32;
 
-	if (stub_read(fd, &m, VU_HDR) < 0)
-		return -1;
-	if (m.size > sizeof(m.payload) || (m.size > 0 && stub_read(fd, m.payload, m.size) < 0))
+	if (vstub_recv_msg(fd, &m) < 0)
 		return -1;
 	switch (m.request) {
-	case VU_GET_FEATURES:
-		return stub_reply(fd, &m, &s->features, sizeof(s->features));
-	case VU_SET_FEATURES:
-		__atomic_store_n(&s->acked_features, *(uint64_t *)m.payload, __ATOMIC_RELEASE);
+	case VHOST_USER_GET_FEATURES:
+		return vstub_reply(fd, &m, &s->features, sizeof(s->features));
+	case VHOST_USER_SET_FEATURES:
+		__atomic_store_n(&s->acked_features, m.payload.u64, __ATOMIC_RELEASE);
 		break;
-	case VU_SET_MEM_TABLE:
-		memcpy(&u32, m.payload, sizeof(u32));
+	case VHOST_USER_SET_MEM_TABLE:
+		memcpy(&u32, &m.payload, sizeof(u32));
 		__atomic_store_n(&s->last_nregions, u32, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&s->mem_tables, 1, __ATOMIC_RELEASE);
 		break;
-	case VU_SET_VRING_NUM:
-		memcpy(&st, m.payload, sizeof(st));
+	case VHOST_USER_SET_VRING_NUM:
+		memcpy(&st, &m.payload, sizeof(st));
 		if (st.index < VSTUB_VRINGS)
 			__atomic_store_n(&s->vring_num[st.index], st.num, __ATOMIC_RELEASE);
 		break;
-	case VU_SET_VRING_BASE:
-		memcpy(&st, m.payload, sizeof(st));
+	case VHOST_USER_SET_VRING_BASE:
+		memcpy(&st, &m.payload, sizeof(st));
 		if (st.index < VSTUB_VRINGS) {
 			/* Where the device resumes: its next avail and used index. */
 			s->avail_seen[st.index] = (uint16_t)st.num;
@@ -133,8 +112,8 @@ stub_serve_one(struct vstub *s, int fd)
 			__atomic_add_fetch(&s->base_msgs[st.index], 1, __ATOMIC_RELEASE);
 		}
 		break;
-	case VU_SET_VRING_ADDR:
-		memcpy(&a, m.payload, sizeof(a));
+	case VHOST_USER_SET_VRING_ADDR:
+		memcpy(&a, &m.payload, sizeof(a));
 		if (a.index < VSTUB_VRINGS) {
 			s->desc[a.index] = (struct vring_desc *)(uintptr_t)a.desc;
 			s->avail[a.index] = (struct vring_avail *)(uintptr_t)a.avail;
@@ -142,10 +121,10 @@ stub_serve_one(struct vstub *s, int fd)
 			__atomic_add_fetch(&s->nb_addr, 1, __ATOMIC_RELEASE);
 		}
 		break;
-	case VU_GET_VRING_BASE:
-		memcpy(&st, m.payload, sizeof(st));
+	case VHOST_USER_GET_VRING_BASE:
+		memcpy(&st, &m.payload, sizeof(st));
 		st.num = st.index < VSTUB_VRINGS ? s->used_idx[st.index] : 0;
-		return stub_reply(fd, &m, &st, sizeof(st));
+		return vstub_reply(fd, &m, &st, sizeof(st));
 	default:
 		/* SET_OWNER, SET_VRING_KICK/CALL, ...: nothing to answer. */
 		break;

@@ -15,9 +15,11 @@
  */
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <virtio_frag_ring.h>
+#include <virtio_user/vhost_user.h>
 
 #define VSTUB_VRINGS 16
 #define VSTUB_MAX_ACCEPTS 16
@@ -50,6 +52,19 @@ struct vstub {
 	uint16_t avail_seen[VSTUB_VRINGS];
 	uint16_t used_idx[VSTUB_VRINGS];
 };
+
+/*
+ * Message I/O for any backend in this process (the stub here and the fake
+ * backends of the control-path and bad-device tests): the frontend shares
+ * the process, so the memory and eventfds that come with a message are ours
+ * already and their descriptors are closed on arrival.
+ */
+/** Read exactly @p len bytes from @p fd: 0, or -1 at end of stream or short. */
+int vstub_recv(int fd, void *buf, size_t len);
+/** Read one message (header, then its payload): 0, or -1 when gone or too long. */
+int vstub_recv_msg(int fd, struct vhost_user_msg *m);
+/** Answer @p m in place with @p size bytes of @p payload: 0, or -1. */
+int vstub_reply(int fd, struct vhost_user_msg *m, const void *payload, uint32_t size);
 
 /** Listen on @p path and serve frontends in a thread; @p features offered. */
 int vstub_start(struct vstub *s, const char *path, uint64_t features);

@@ -40,6 +40,7 @@
 #include <virtio_frag.h>
 
 #include "test.h"
+#include "test_vhost_stub.h"
 #include "test_virtio_frag_peer.h"
 
 #define CTRL_NAME "net_virtio_frag_user5"
@@ -49,22 +50,7 @@
 #define CTRL_SLOW_BYTE_MS 250          /* SLOW backend: one reply byte this often */
 #define CTRL_CPU_MAX_PCT 20            /* control thread CPU share that counts as a spin */
 
-/* vhost-user requests and flags the fake backend knows. */
-enum {
-	FK_GET_FEATURES = 1,
-	FK_SET_FEATURES = 2,
-	FK_SET_VRING_NUM = 8,
-	FK_SET_VRING_ADDR = 9,
-	FK_SET_VRING_BASE = 10,
-	FK_GET_VRING_BASE = 11,
-	FK_GET_PROTOCOL_FEATURES = 15,
-	FK_GET_QUEUE_NUM = 17,
-	FK_SET_VRING_ENABLE = 18,
-};
-#define FK_NEED_REPLY 0x8
-#define FK_REPLY_FLAGS 0x5       /* version 1 | reply */
-#define FK_PF_MQ 0
-#define FK_PF_REPLY_ACK 3
+/* virtio-net feature bit: control virtqueue (virtio spec 5.1.3). */
 #define FK_NET_F_CTRL_VQ 17
 
 enum fake_mode {
@@ -72,22 +58,6 @@ enum fake_mode {
 	FK_SILENT,     /* reads everything, answers nothing */
 	FK_SLOW,       /* answers one byte every CTRL_SLOW_BYTE_MS */
 	FK_MISMATCH,   /* answers with another request's code */
-};
-
-struct fake_msg {
-	uint32_t request;
-	uint32_t flags;
-	uint32_t size;
-	uint8_t payload[512];
-} __rte_packed;
-
-struct fake_addr {
-	uint32_t index;
-	uint32_t flags;
-	uint64_t desc;
-	uint64_t used;
-	uint64_t avail;
-	uint64_t log;
 };
 
 /* A vhost-user backend in a thread: one connection at a time. */
@@ -184,34 +154,6 @@ watch_disarm(void)
 
 /* ---- the fake backend ---- */
 
-static int
-fake_recv(int fd, void *buf, size_t len)
-{
-	char control[CMSG_SPACE(8 * sizeof(int))];
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control, .msg_controllen = sizeof(control),
-	};
-	struct cmsghdr *c;
-	ssize_t r;
-	int *fds, n, i;
-
-	r = recvmsg(fd, &mh, MSG_WAITALL);
-	if (r <= 0)
-		return -1;
-	/* Same process: the memory and eventfds are ours already. */
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		fds = (int *)CMSG_DATA(c);
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++)
-			close(fds[i]);
-	}
-	return (size_t)r == len ? 0 : -1;
-}
-
 static void
 fake_sleep_ms(unsigned int ms)
 {
@@ -225,11 +167,13 @@ fake_sleep_ms(unsigned int ms)
 static int
 fake_reply(uint32_t req, const void *payload, uint32_t size)
 {
-	struct fake_msg m = { .request = req, .flags = FK_REPLY_FLAGS, .size = size };
-	size_t len = 12 + size, i;
+	struct vhost_user_msg m = {
+		.request = req, .flags = VHOST_USER_VERSION | VHOST_USER_REPLY, .size = size,
+	};
+	size_t len = VHOST_USER_HDR_SIZE + size, i;
 	int mode = LOAD(fk.mode);
 
-	memcpy(m.payload, payload, size);
+	memcpy(&m.payload, payload, size);
 	switch (mode) {
 	case FK_SILENT:
 		STORE(fk.stalled, 1);
@@ -243,7 +187,8 @@ fake_reply(uint32_t req, const void *payload, uint32_t size)
 		}
 		return 0;
 	case FK_MISMATCH:
-		m.request = req == FK_GET_FEATURES ? FK_GET_PROTOCOL_FEATURES : FK_GET_FEATURES;
+		m.request = req == VHOST_USER_GET_FEATURES ? VHOST_USER_GET_PROTOCOL_FEATURES :
+			VHOST_USER_GET_FEATURES;
 		STORE(fk.stalled, 1);
 		break;
 	default:
@@ -272,48 +217,45 @@ fake_new_connection(int fd)
 static int
 fake_serve_one(void)
 {
-	struct fake_msg m;
-	struct fake_addr a;
+	struct vhost_user_msg m;
+	struct vhost_user_vring_addr a;
 	uint32_t idx = 0, num = 0, bit;
 	uint64_t u64 = 0;
 
-	if (fake_recv(fk.connfd, &m, 12) < 0)
+	if (vstub_recv_msg(fk.connfd, &m) < 0)
 		return -1;
-	if (m.size > sizeof(m.payload) ||
-	    (m.size > 0 && fake_recv(fk.connfd, m.payload, m.size) < 0))
-		return -1;
-	memcpy(&u64, m.payload, RTE_MIN(m.size, (uint32_t)sizeof(u64)));
-	memcpy(&idx, m.payload, sizeof(idx));
-	memcpy(&num, m.payload + 4, sizeof(num));
+	memcpy(&u64, &m.payload, RTE_MIN(m.size, (uint32_t)sizeof(u64)));
+	memcpy(&idx, (uint8_t *)&m.payload, sizeof(idx));
+	memcpy(&num, (uint8_t *)&m.payload + 4, sizeof(num));
 	bit = idx < CTRL_NB_VRING ? 1u << idx : 0;
 	switch (m.request) {
-	case FK_GET_FEATURES:
+	case VHOST_USER_GET_FEATURES:
 		return fake_reply_u64(m.request, fk.features);
-	case FK_GET_PROTOCOL_FEATURES:
+	case VHOST_USER_GET_PROTOCOL_FEATURES:
 		return fake_reply_u64(m.request, fk.pfeatures);
-	case FK_GET_QUEUE_NUM:
+	case VHOST_USER_GET_QUEUE_NUM:
 		return fake_reply_u64(m.request, fk.queue_num);
-	case FK_GET_VRING_BASE:
+	case VHOST_USER_GET_VRING_BASE:
 		if (bit != 0) {
 			__atomic_fetch_and(&fk.enabled_mask, ~bit, __ATOMIC_RELEASE);
 			num = fk.used_idx[idx];
 		}
 		u64 = idx | (uint64_t)num << 32;
 		return fake_reply_u64(m.request, u64);
-	case FK_SET_FEATURES:
+	case VHOST_USER_SET_FEATURES:
 		STORE(fk.set_features, u64);
 		break;
-	case FK_SET_VRING_NUM:
+	case VHOST_USER_SET_VRING_NUM:
 		if (bit != 0)
 			fk.num[idx] = (uint16_t)num;
 		break;
-	case FK_SET_VRING_BASE:
+	case VHOST_USER_SET_VRING_BASE:
 		/* Resume where the port says: posted entries are processed again. */
 		if (bit != 0)
 			fk.used_idx[idx] = fk.avail_seen[idx] = (uint16_t)num;
 		break;
-	case FK_SET_VRING_ADDR:
-		memcpy(&a, m.payload, sizeof(a));
+	case VHOST_USER_SET_VRING_ADDR:
+		memcpy(&a, &m.payload, sizeof(a));
 		if (a.index < CTRL_NB_VRING) {
 			fk.desc[a.index] = (struct vring_desc *)(uintptr_t)a.desc;
 			fk.avail[a.index] = (struct vring_avail *)(uintptr_t)a.avail;
@@ -321,7 +263,7 @@ fake_serve_one(void)
 			__atomic_fetch_or(&fk.addr_mask, 1u << a.index, __ATOMIC_RELEASE);
 		}
 		break;
-	case FK_SET_VRING_ENABLE:
+	case VHOST_USER_SET_VRING_ENABLE:
 		if (bit != 0 && num != 0)
 			__atomic_fetch_or(&fk.enabled_mask, bit, __ATOMIC_RELEASE);
 		else if (bit != 0)
@@ -330,7 +272,7 @@ fake_serve_one(void)
 	default:
 		break;
 	}
-	if (m.flags & FK_NEED_REPLY)
+	if (m.flags & VHOST_USER_NEED_REPLY)
 		return fake_reply_u64(m.request, 0);
 	return 0;
 }
@@ -404,7 +346,8 @@ fake_start(const char *path)
 	fk.connfd = -1;
 	fk.mode = FK_GOOD;
 	fk.features = fake_good_features();
-	fk.pfeatures = (1ULL << FK_PF_MQ) | (1ULL << FK_PF_REPLY_ACK);
+	fk.pfeatures = (1ULL << VHOST_USER_PROTOCOL_F_MQ) |
+		(1ULL << VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	fk.queue_num = 2;
 	if (path != NULL) {
 		strlcpy(un.sun_path, path, sizeof(un.sun_path));

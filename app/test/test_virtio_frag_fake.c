@@ -33,6 +33,7 @@
 #include <virtio_frag_ring.h>
 
 #include "test.h"
+#include "test_vhost_stub.h"
 #include "test_virtio_frag_peer.h"
 
 #define FAKE_NAME "net_virtio_frag_user7"
@@ -40,13 +41,6 @@
 #define FAKE_MASK (FAKE_RING - 1)
 /* The PMD's chain limit (virtio_frag.h): a packet spans at most this many buffers. */
 #define FAKE_MAX_CHAIN 64
-
-/* vhost-user requests the fake backend answers or records. */
-#define VU_GET_FEATURES 1
-#define VU_SET_VRING_ADDR 9
-#define VU_SET_VRING_BASE 10
-#define VU_GET_VRING_BASE 11
-#define VU_REPLY 0x4
 
 #define FEAT_DEFAULT ((1ULL << VFRAG_F_VERSION_1) | (1ULL << VFRAG_NET_F_MRG_RXBUF) | \
 		      (1ULL << VFRAG_F_IN_ORDER))
@@ -77,76 +71,36 @@ struct fake_dev {
 
 static struct fake_dev fake;
 
-static int
-fake_read(int fd, void *buf, size_t len)
-{
-	char control[CMSG_SPACE(8 * sizeof(int))];
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = control, .msg_controllen = sizeof(control),
-	};
-	struct cmsghdr *c;
-	ssize_t r;
-	int *fds, n, i;
-
-	r = recvmsg(fd, &mh, MSG_WAITALL);
-	if (r <= 0)
-		return -1;
-	/* Same process: the shared memory is ours already, drop the fds. */
-	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		fds = (int *)CMSG_DATA(c);
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < n; i++)
-			close(fds[i]);
-	}
-	return (size_t)r == len ? 0 : -1;
-}
-
 /* Serve one connection until it closes. */
 static void
 fake_serve(int fd)
 {
-	struct {
-		uint32_t request, flags, size;
-		uint8_t payload[512];
-	} __rte_packed msg;
-	struct vhost_user_vring_addr_fake {
-		uint32_t index, flags;
-		uint64_t desc, used, avail, log;
-	} a;
+	struct vhost_user_msg msg;
+	struct vhost_user_vring_addr a;
 	uint32_t st[2];
 
 	while (!fake.quit) {
-		if (fake_read(fd, &msg, 12) < 0)
-			break;
-		if (msg.size > sizeof(msg.payload) ||
-		    (msg.size > 0 && fake_read(fd, msg.payload, msg.size) < 0))
+		if (vstub_recv_msg(fd, &msg) < 0)
 			break;
 		switch (msg.request) {
-		case VU_GET_FEATURES:
-			msg.flags = 0x1 | VU_REPLY;
-			msg.size = sizeof(fake.features);
-			memcpy(msg.payload, &fake.features, sizeof(fake.features));
-			if (write(fd, &msg, 12 + msg.size) < 0)
+		case VHOST_USER_GET_FEATURES:
+			if (vstub_reply(fd, &msg, &fake.features, sizeof(fake.features)) < 0)
 				return;
 			break;
-		case VU_GET_VRING_BASE:
-			msg.flags = 0x1 | VU_REPLY;
-			msg.size = 8;
-			memset(msg.payload + 4, 0, 4);
-			if (write(fd, &msg, 12 + msg.size) < 0)
+		case VHOST_USER_GET_VRING_BASE:
+			/* Echo the index, resume at 0. */
+			memcpy(st, &msg.payload, sizeof(st[0]));
+			st[1] = 0;
+			if (vstub_reply(fd, &msg, st, sizeof(st)) < 0)
 				return;
 			break;
-		case VU_SET_VRING_BASE:
-			memcpy(st, msg.payload, sizeof(st));
+		case VHOST_USER_SET_VRING_BASE:
+			memcpy(st, &msg.payload, sizeof(st));
 			if (st[0] < 2)
 				fake.vring_base[st[0]] = st[1];
 			break;
-		case VU_SET_VRING_ADDR:
-			memcpy(&a, msg.payload, sizeof(a));
+		case VHOST_USER_SET_VRING_ADDR:
+			memcpy(&a, &msg.payload, sizeof(a));
 			if (a.index < 2) {
 				fake.desc[a.index] = (struct vring_desc *)(uintptr_t)a.desc;
 				fake.avail[a.index] = (struct vring_avail *)(uintptr_t)a.avail;
