@@ -99,6 +99,21 @@ pfrag_test_have_hugepages(void)
 	return with_hugepages;
 }
 
+int
+pfrag_test_read_file(const char *path, char *buf, size_t len)
+{
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (int)n;
+}
+
 /* Add "name (reason)" of a skipped case to the unit's list. */
 static void
 note_skipped_case(const char *name)

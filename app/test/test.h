@@ -87,6 +87,13 @@ void pfrag_test_skip_reason(const char *fmt, ...) __rte_format_printf(1, 2);
 /** True when the process runs with hugepages. */
 int pfrag_test_have_hugepages(void);
 
+/**
+ * Read the start of a small file (a /proc entry, a meson record) into @p buf,
+ * at most @p len - 1 bytes, NUL-terminated: the bytes read, or -1 when it
+ * does not open.
+ */
+int pfrag_test_read_file(const char *path, char *buf, size_t len);
+
 struct pfrag_pool;
 struct pfrag_pool_info;
 

@@ -27,16 +27,10 @@ source_dir(const char *build, char *out, size_t len)
 	static const char key[] = "\"source\": \"";
 	char path[PATH_MAX + 32], buf[4096];
 	char *p, *end;
-	size_t n;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/meson-info/meson-info.json", build);
-	f = fopen(path, "r");
-	if (f == NULL)
+	if (pfrag_test_read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	p = strstr(buf, key);
 	if (p == NULL)
 		return -1;

@@ -563,16 +563,10 @@ thread_cpu_ms(int tid)
 {
 	unsigned long long ut, st;
 	char path[64], buf[1024], *p;
-	size_t n;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	f = fopen(path, "r");
-	if (f == NULL)
+	if (pfrag_test_read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	/* After "pid (comm)": state is field 3, utime 14, stime 15. */
 	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
