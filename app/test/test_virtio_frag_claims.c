@@ -102,15 +102,6 @@ stub_port(const char *extra, uint16_t ring, uint16_t mtu, uint16_t *port)
 	return TEST_SUCCESS;
 }
 
-static struct pfrag_pool *
-port_pool(uint16_t port)
-{
-	char name[PFRAG_NAMESIZE];
-
-	snprintf(name, sizeof(name), "vfrag%u", port);
-	return pfrag_pool_lookup(name);
-}
-
 /* Stop: the pool must be idle by pages; then close and stop the stub. */
 static int
 stub_port_done(uint16_t port, int ret)
@@ -118,7 +109,7 @@ stub_port_done(uint16_t port, int ret)
 	int idle;
 
 	rte_eth_dev_stop(port);
-	idle = pfrag_test_pool_back(port_pool(port), NULL, "after stop");
+	idle = pfrag_test_pool_back(vf_port_pool(port), NULL, "after stop");
 	vf_port_destroy(CL_NAME, port);
 	vstub_stop(&stub);
 	if (ret == TEST_SUCCESS && idle != TEST_SUCCESS)

@@ -637,10 +637,8 @@ port_frags_out(uint16_t port)
 {
 	struct pfrag_pool_info info;
 	struct pfrag_pool *pool;
-	char name[PFRAG_NAMESIZE];
 
-	snprintf(name, sizeof(name), "vfrag%u", port);
-	pool = pfrag_pool_lookup(name);
+	pool = vf_port_pool(port);
 	if (pool == NULL || pfrag_pool_info_get(pool, &info) != 0)
 		return -1;
 	return (int)(info.frags_out + info.pages_in_use);

@@ -988,10 +988,7 @@ test_rx_setup_warns(uint16_t port, struct rte_mempool *mp)
 static int
 port_pool_back(uint16_t port)
 {
-	char name[32];
-
-	snprintf(name, sizeof(name), "vfrag%u", port);
-	return pfrag_test_pool_back(pfrag_pool_lookup(name), NULL, "after stop");
+	return pfrag_test_pool_back(vf_port_pool(port), NULL, "after stop");
 }
 
 /* The default device: mergeable buffers, in order. */

@@ -106,15 +106,6 @@ vf_connect(int server)
 	return TEST_SUCCESS;
 }
 
-static struct pfrag_pool *
-vf_pool(uint16_t port)
-{
-	char name[PFRAG_NAMESIZE];
-
-	snprintf(name, sizeof(name), "vfrag%u", port);
-	return pfrag_pool_lookup(name);
-}
-
 static int
 vf_sizes_roundtrip(void)
 {
@@ -172,7 +163,7 @@ vf_sizes_roundtrip(void)
 static int
 vf_check_drained(uint16_t port)
 {
-	struct pfrag_pool *pool = vf_pool(port);
+	struct pfrag_pool *pool = vf_port_pool(port);
 
 	TEST_ASSERT_NOT_NULL(pool, "port %u has its pool", port);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(port), "stop");
@@ -260,7 +251,7 @@ vf_cycles(void)
 		ret = vf_roundtrip(ctx.port, ctx.mp, 64 + (i % 4) * 400, 256, 16, 5000, &r);
 		TEST_ASSERT_SUCCESS(ret, "cycle %u: round trip %" PRIu64 "/256", i, r.received);
 		TEST_ASSERT_SUCCESS(rte_eth_dev_stop(ctx.port), "cycle %u: stop", i);
-		pool = vf_pool(ctx.port);
+		pool = vf_port_pool(ctx.port);
 		TEST_ASSERT_SUCCESS(pfrag_test_pool_back(pool, NULL, "after stop"),
 				    "cycle %u: pool idle after stop", i);
 		TEST_ASSERT_SUCCESS(rte_eth_dev_start(ctx.port), "cycle %u: start", i);
@@ -275,7 +266,7 @@ vf_cycles(void)
 		TEST_ASSERT_SUCCESS(ret, "probe %u: round trip %" PRIu64 "/512", i, r.received);
 		vf_port_destroy(VF_NAME, ctx.port);
 		ctx.port_up = 0;
-		TEST_ASSERT_NULL(vf_pool(ctx.port), "probe %u: pool freed at close", i);
+		TEST_ASSERT_NULL(vf_port_pool(ctx.port), "probe %u: pool freed at close", i);
 		rte_malloc_get_socket_stats(rte_socket_id(), &ms);
 		if (i == 1)
 			ms0 = ms;

@@ -21,6 +21,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include <pfrag.h>
+
 #include "test_virtio_frag_peer.h"
 
 #define VF_MAGIC 0x76667267u    /* "vfrg" */
@@ -292,6 +294,15 @@ vf_port_destroy(const char *name, uint16_t port)
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 	rte_vdev_uninit(name);
+}
+
+struct pfrag_pool *
+vf_port_pool(uint16_t port)
+{
+	char name[PFRAG_NAMESIZE];
+
+	snprintf(name, sizeof(name), "vfrag%u", port);
+	return pfrag_pool_lookup(name);
 }
 
 int

@@ -14,6 +14,8 @@
 
 #include <rte_mempool.h>
 
+struct pfrag_pool;
+
 struct vf_peer {
 	pid_t pid;
 	int stdin_fd;
@@ -58,6 +60,8 @@ int vf_port_create_mq(const char *name, const char *devargs, struct rte_mempool 
 		      uint16_t ring, uint16_t mtu, uint16_t queues, uint16_t *port);
 /** Stop, close and remove the vdev. */
 void vf_port_destroy(const char *name, uint16_t port);
+/** The pfrag pool port @p port made at probe ("vfrag<port>"), or NULL. */
+struct pfrag_pool *vf_port_pool(uint16_t port);
 /** Wait up to @p ms for the link to be @p up. */
 int vf_wait_link(uint16_t port, int up, unsigned int ms);
 

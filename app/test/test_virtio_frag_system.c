@@ -102,15 +102,6 @@ sys_teardown(void)
 	ctx.mp = NULL;
 }
 
-static struct pfrag_pool *
-sys_port_pool(uint16_t port)
-{
-	char name[PFRAG_NAMESIZE];
-
-	snprintf(name, sizeof(name), "vfrag%u", port);
-	return pfrag_pool_lookup(name);
-}
-
 /* Memzones of pfrag pools (pages and ring): a pool still alive keeps them. */
 static void
 sys_mz_count_one(const struct rte_memzone *mz, void *arg)
@@ -533,7 +524,7 @@ sys_cycle(unsigned int i, uint16_t nq, uint16_t rx_ring, uint16_t tx_ring)
 	int ret;
 
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(ctx.port), "cycle %u: stop", i);
-	TEST_ASSERT_SUCCESS(pfrag_test_pool_back(sys_port_pool(ctx.port), NULL, "after stop"),
+	TEST_ASSERT_SUCCESS(pfrag_test_pool_back(vf_port_pool(ctx.port), NULL, "after stop"),
 			    "cycle %u: stop with traffic in flight", i);
 	TEST_ASSERT_SUCCESS(sys_check_mempool(ctx.mp, "after stop"), "cycle %u", i);
 	TEST_ASSERT_SUCCESS(sys_port_setup(nq, rx_ring, tx_ring), "cycle %u", i);
@@ -686,7 +677,7 @@ sys_dry(struct rte_mempool *hdr_mp, const char *what, const char *devargs,
 	TEST_ASSERT_SUCCESS(ret, "port create with %s", devargs);
 	ctx.port_up = 1;
 	TEST_ASSERT_SUCCESS(vf_wait_link(ctx.port, 1, 10000), "link up");
-	pool = sys_port_pool(ctx.port);
+	pool = vf_port_pool(ctx.port);
 	TEST_ASSERT_NOT_NULL(pool, "port pool");
 	/* The peer floods from the start: let the traffic settle, then count. */
 	sys_drain(UINT64_MAX, 300);
