@@ -40,16 +40,12 @@ static struct vf_ctx ctx;
 static int
 vf_setup(int server)
 {
+	int ret;
+
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.peer.pid = -1;
-	ctx.peer.stdin_fd = -1;
-	if (vf_testpmd_path() == NULL) {
-		pfrag_test_skip_reason("dpdk-testpmd is not installed (apt-get install dpdk)");
-		return TEST_SKIPPED;
-	}
-	if (vf_tmpdir(ctx.dir, sizeof(ctx.dir)) != 0)
-		return TEST_FAILED;
-	snprintf(ctx.sock, sizeof(ctx.sock), "%s/vhost.sock", ctx.dir);
+	ret = vf_peer_prepare(&ctx.peer, ctx.dir, sizeof(ctx.dir), ctx.sock, sizeof(ctx.sock));
+	if (ret != TEST_SUCCESS)
+		return ret;
 	/* Server runs also take the free-list TX path (in_order=0). */
 	snprintf(ctx.devargs, sizeof(ctx.devargs), "path=%s%s", ctx.sock,
 		 server ? ",server=1,in_order=0" : "");

@@ -23,6 +23,7 @@
 
 #include <pfrag.h>
 
+#include "test.h"
 #include "test_virtio_frag_peer.h"
 
 #define VF_MAGIC 0x76667267u    /* "vfrg" */
@@ -80,6 +81,21 @@ vf_tmpdir_remove(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+}
+
+int
+vf_peer_prepare(struct vf_peer *p, char *dir, size_t dir_len, char *sock, size_t sock_len)
+{
+	p->pid = -1;
+	p->stdin_fd = -1;
+	if (vf_testpmd_path() == NULL) {
+		pfrag_test_skip_reason("dpdk-testpmd is not installed (apt-get install dpdk)");
+		return TEST_SKIPPED;
+	}
+	if (vf_tmpdir(dir, dir_len) != 0)
+		return TEST_FAILED;
+	snprintf(sock, sock_len, "%s/vhost.sock", dir);
+	return TEST_SUCCESS;
 }
 
 static uint64_t

@@ -39,6 +39,13 @@ int vf_peer_start(struct vf_peer *p, const char *dir, const char *sock, int clie
 /** vf_peer_start() with @p queues queue pairs on the peer's port (--rxq/--txq). */
 int vf_peer_start_mq(struct vf_peer *p, const char *dir, const char *sock, int client,
 		     const char *fwd_mode, uint16_t queues);
+/**
+ * Before a unit starts a peer: @p p holds no process yet, dpdk-testpmd is
+ * installed (else the skip reason is printed and TEST_SKIPPED returned), a
+ * private directory is made in @p dir and "<dir>/vhost.sock" written to
+ * @p sock. TEST_SUCCESS, TEST_SKIPPED or TEST_FAILED (no directory).
+ */
+int vf_peer_prepare(struct vf_peer *p, char *dir, size_t dir_len, char *sock, size_t sock_len);
 /** Ask the peer to quit; kill it if it does not within a few seconds. */
 void vf_peer_stop(struct vf_peer *p);
 /** SIGKILL the peer (a backend crash). */

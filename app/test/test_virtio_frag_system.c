@@ -63,15 +63,9 @@ sys_setup(const char *fwd, uint16_t queues)
 	int ret;
 
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.peer.pid = -1;
-	ctx.peer.stdin_fd = -1;
-	if (vf_testpmd_path() == NULL) {
-		pfrag_test_skip_reason("dpdk-testpmd is not installed (apt-get install dpdk)");
-		return TEST_SKIPPED;
-	}
-	if (vf_tmpdir(ctx.dir, sizeof(ctx.dir)) != 0)
-		return TEST_FAILED;
-	snprintf(ctx.sock, sizeof(ctx.sock), "%s/vhost.sock", ctx.dir);
+	ret = vf_peer_prepare(&ctx.peer, ctx.dir, sizeof(ctx.dir), ctx.sock, sizeof(ctx.sock));
+	if (ret != TEST_SUCCESS)
+		return ret;
 	ctx.mp = rte_pktmbuf_pool_create("vf_sys_mp", 8191, 256, 0,
 					 RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	TEST_ASSERT_NOT_NULL(ctx.mp, "mempool");
