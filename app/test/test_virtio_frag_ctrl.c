@@ -224,7 +224,7 @@ fake_serve_one(void)
 
 	if (vstub_recv_msg(fk.connfd, &m) < 0)
 		return -1;
-	memcpy(&u64, &m.payload, RTE_MIN(m.size, (uint32_t)sizeof(u64)));
+	memcpy(&u64, (uint8_t *)&m.payload, RTE_MIN(m.size, (uint32_t)sizeof(u64)));
 	memcpy(&idx, (uint8_t *)&m.payload, sizeof(idx));
 	memcpy(&num, (uint8_t *)&m.payload + 4, sizeof(num));
 	bit = idx < CTRL_NB_VRING ? 1u << idx : 0;
