@@ -768,6 +768,30 @@ check_timing(const char *what, const struct timing *t, const struct mprobe *mp)
 }
 
 /*
+ * A good backend, a client port on it carrying traffic, and the port's
+ * control thread: where the cases that turn the backend bad start from.
+ */
+static int
+port_running(uint16_t *port, int *tid)
+{
+	char args[256];
+	int ret;
+
+	TEST_ASSERT_SUCCESS(fake_start(ctrl_sock), "fake backend");
+	client_args(args, sizeof(args), "");
+	ret = port_up(args, 1, port);
+	if (ret == 0)
+		ret = traffic(*port, 0);
+	if (ret != 0) {
+		fake_stop();
+		return TEST_FAILED;
+	}
+	*tid = ctl_tid(*port);
+	TEST_ASSERT(*tid > 0, "control thread found");
+	return TEST_SUCCESS;
+}
+
+/*
  * The backend turns bad once the port runs; it shows at stop, which asks
  * each vring back (GET_VRING_BASE). Stop must give up in time, cut the
  * connection before it reclaims the buffers, and leave nothing out.
@@ -779,21 +803,11 @@ bad_at_stop(int mode)
 	struct mprobe mp;
 	int64_t cpu0, frags, xs[3], disc0, tmo0, perr0;
 	uint64_t t_start;
-	char args[256];
 	uint16_t port;
 	int tid, ret;
 
-	TEST_ASSERT_SUCCESS(fake_start(ctrl_sock), "fake backend");
-	client_args(args, sizeof(args), "");
-	ret = port_up(args, 1, &port);
-	if (ret == 0)
-		ret = traffic(port, 0);
-	if (ret != 0) {
-		fake_stop();
+	if (port_running(&port, &tid) != TEST_SUCCESS)
 		return TEST_FAILED;
-	}
-	tid = ctl_tid(port);
-	TEST_ASSERT(tid > 0, "control thread found");
 	disc0 = vf_xstat(port, "vhost_disconnects");
 	tmo0 = vf_xstat(port, "vhost_timeouts");
 	perr0 = vf_xstat(port, "vhost_protocol_errors");
@@ -854,21 +868,11 @@ test_junk(void)
 	struct mprobe mp;
 	int64_t cpu0, cpu1, frags, xs[3], disc0, perr0;
 	uint64_t t_start, t1;
-	char args[256];
 	uint16_t port;
 	int tid, ret, conns;
 
-	TEST_ASSERT_SUCCESS(fake_start(ctrl_sock), "fake backend");
-	client_args(args, sizeof(args), "");
-	ret = port_up(args, 1, &port);
-	if (ret == 0)
-		ret = traffic(port, 0);
-	if (ret != 0) {
-		fake_stop();
+	if (port_running(&port, &tid) != TEST_SUCCESS)
 		return TEST_FAILED;
-	}
-	tid = ctl_tid(port);
-	TEST_ASSERT(tid > 0, "control thread found");
 	disc0 = vf_xstat(port, "vhost_disconnects");
 	perr0 = vf_xstat(port, "vhost_protocol_errors");
 	conns = LOAD(fk.conns);

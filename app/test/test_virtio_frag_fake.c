@@ -991,6 +991,23 @@ port_pool_back(uint16_t port)
 	return pfrag_test_pool_back(vf_port_pool(port), NULL, "after stop");
 }
 
+/*
+ * End of a run over one port: the port's state on failure, then stop, the
+ * pool idle by pages, and the port and the fake backend gone.
+ */
+static int
+run_finish(uint16_t port, int ret)
+{
+	if (ret != TEST_SUCCESS)
+		vf_port_dump(port);
+	rte_eth_dev_stop(port);
+	if (ret == TEST_SUCCESS)
+		ret = port_pool_back(port);
+	vf_port_destroy(FAKE_NAME, port);
+	fake_close();
+	return ret;
+}
+
 /* The default device: mergeable buffers, in order. */
 static int
 run_default(struct rte_mempool *mp)
@@ -1021,14 +1038,7 @@ run_default(struct rte_mempool *mp)
 		ret = test_tx_used_idx_jump(port, mp);
 	if (ret == TEST_SUCCESS)
 		ret = test_rx_setup_warns(port, mp);
-	if (ret != TEST_SUCCESS)
-		vf_port_dump(port);
-	rte_eth_dev_stop(port);
-	if (ret == TEST_SUCCESS)
-		ret = port_pool_back(port);
-	vf_port_destroy(FAKE_NAME, port);
-	fake_close();
-	return ret;
+	return run_finish(port, ret);
 }
 
 /* Issue 8 item 2 without VIRTIO_F_IN_ORDER: the free list is re-linked. */
@@ -1043,14 +1053,7 @@ run_no_in_order(struct rte_mempool *mp)
 		return TEST_FAILED;
 	}
 	ret = test_tx_scribbled_next(port, mp, 0);
-	if (ret != TEST_SUCCESS)
-		vf_port_dump(port);
-	rte_eth_dev_stop(port);
-	if (ret == TEST_SUCCESS)
-		ret = port_pool_back(port);
-	vf_port_destroy(FAKE_NAME, port);
-	fake_close();
-	return ret;
+	return run_finish(port, ret);
 }
 
 /*
