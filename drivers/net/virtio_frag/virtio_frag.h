@@ -84,6 +84,9 @@ extern int virtio_frag_logtype;
 #define VFRAG_CTRL_OP_MS        2000u
 #define VFRAG_CTRL_BOUND_MS     (2 * VFRAG_CTRL_OP_MS + 500u)
 
+/* Transport counters a port lists in its xstats, at most. */
+#define VFRAG_MAX_TRANSPORT_XSTATS 8u
+
 struct virtio_frag_hw;
 struct virtio_frag_vq;
 
@@ -94,11 +97,9 @@ struct virtio_frag_vq;
  */
 struct virtio_frag_ops {
 	const char *name;
-	/** Read @p len bytes of device config space at @p offset. */
-	int (*read_dev_cfg)(struct virtio_frag_hw *hw, size_t offset, void *dst, int len);
+	/** Write @p len bytes of device config space at @p offset (the MAC at 0). */
 	int (*write_dev_cfg)(struct virtio_frag_hw *hw, size_t offset, const void *src,
 			     int len);
-	uint8_t (*get_status)(struct virtio_frag_hw *hw);
 	/** Writing DRIVER_OK starts the device, 0 resets it. */
 	int (*set_status)(struct virtio_frag_hw *hw, uint8_t status);
 	uint64_t (*get_features)(struct virtio_frag_hw *hw);
@@ -115,6 +116,15 @@ struct virtio_frag_ops {
 	int (*link_ok)(struct virtio_frag_hw *hw);
 	/** Release transport resources at close. */
 	void (*dev_close)(struct virtio_frag_hw *hw);
+	/**
+	 * The transport's own counters, listed in the xstats after the common
+	 * ones: nb_xstats names (at most VFRAG_MAX_TRANSPORT_XSTATS), and
+	 * xstats_get() fills their values in that order (zeros once the
+	 * transport is closed). nb_xstats 0: xstats_get may be NULL.
+	 */
+	unsigned int nb_xstats;
+	const char *const *xstat_names;
+	void (*xstats_get)(struct virtio_frag_hw *hw, uint64_t *values);
 };
 
 /** Per-queue counters; written only by the queue's lcore. */
@@ -233,6 +243,13 @@ struct virtio_frag_hw {
 	/* Counters of queues already released, so stats survive re-setup. */
 	uint64_t drains_total;
 	uint64_t drained_frags_total;
+	/**
+	 * Installed by the ethdev layer before the transport starts: the
+	 * transport calls it when the link may have changed (from its control
+	 * thread, no lock held). The application's callback may close the
+	 * port from there.
+	 */
+	void (*on_link_change)(struct virtio_frag_hw *hw);
 };
 
 static inline int
@@ -268,23 +285,8 @@ uint16_t virtio_frag_vq_resume_idx(const struct virtio_frag_vq *vq);
 /** Fragment size for a data room: headroom + room + bridge tail, cache-aligned. */
 uint32_t virtio_frag_frag_size(uint32_t room);
 
-/* virtio_frag_ethdev.c */
-/**
- * The transport saw the link change (control thread, no lock held). The
- * application's callback may close the port from here.
- */
-void virtio_frag_link_changed(struct virtio_frag_hw *hw);
-
 /* virtio_user/virtio_user_dev.c */
 extern const struct virtio_frag_ops virtio_user_frag_ops;
 int virtio_user_frag_init(struct virtio_frag_hw *hw);
-/** vhost-user connection counters (xstats). */
-struct virtio_user_frag_stats {
-	uint64_t connects;        /* backends accepted */
-	uint64_t disconnects;     /* connections closed, for any reason */
-	uint64_t timeouts;        /* replies not complete by their deadline */
-	uint64_t protocol_errors; /* replies that do not match, unsolicited bytes */
-};
-void virtio_user_frag_counters(struct virtio_frag_hw *hw, struct virtio_user_frag_stats *st);
 
 #endif /* _VIRTIO_FRAG_H_ */

@@ -485,7 +485,8 @@ virtio_frag_link_update(struct rte_eth_dev *dev, int wait_to_complete __rte_unus
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
-void
+/* hw->on_link_change: the transport saw the link change. */
+static void
 virtio_frag_link_changed(struct virtio_frag_hw *hw)
 {
 	struct rte_eth_dev *dev = hw->eth_dev;
@@ -765,11 +766,7 @@ enum vfrag_xstat {
 	XS_POOL_PAGES_IN_USE,
 	XS_POOL_FRAGS_OUT,
 	XS_POOL_PAGE_SIZE,
-	XS_VHOST_CONNECTS,
-	XS_VHOST_DISCONNECTS,
-	XS_VHOST_TIMEOUTS,
-	XS_VHOST_PROTOCOL_ERRORS,
-	XS_NUM
+	XS_NUM    /* the transport's counters follow */
 };
 
 static const char *const xstat_names[XS_NUM] = {
@@ -794,37 +791,43 @@ static const char *const xstat_names[XS_NUM] = {
 	[XS_POOL_PAGES_IN_USE] = "pool_pages_in_use",
 	[XS_POOL_FRAGS_OUT] = "pool_frags_out",
 	[XS_POOL_PAGE_SIZE] = "pool_page_size",
-	[XS_VHOST_CONNECTS] = "vhost_connects",
-	[XS_VHOST_DISCONNECTS] = "vhost_disconnects",
-	[XS_VHOST_TIMEOUTS] = "vhost_timeouts",
-	[XS_VHOST_PROTOCOL_ERRORS] = "vhost_protocol_errors",
 };
 
-static int
-virtio_frag_xstats_get_names(struct rte_eth_dev *dev __rte_unused,
-			     struct rte_eth_xstat_name *names, unsigned int size)
+/* Common counters, then the transport's. */
+static unsigned int
+vfrag_xstats_count(const struct virtio_frag_hw *hw)
 {
-	unsigned int i;
+	return XS_NUM + RTE_MIN(hw->ops->nb_xstats, VFRAG_MAX_TRANSPORT_XSTATS);
+}
 
-	if (names == NULL || size < XS_NUM)
-		return XS_NUM;
+static int
+virtio_frag_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+			     unsigned int size)
+{
+	const struct virtio_frag_hw *hw = dev->data->dev_private;
+	unsigned int i, total = vfrag_xstats_count(hw);
+
+	if (names == NULL || size < total)
+		return total;
 	for (i = 0; i < XS_NUM; i++)
 		strlcpy(names[i].name, xstat_names[i], sizeof(names[i].name));
-	return XS_NUM;
+	for (i = XS_NUM; i < total; i++)
+		strlcpy(names[i].name, hw->ops->xstat_names[i - XS_NUM],
+			sizeof(names[i].name));
+	return total;
 }
 
 static int
 virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n)
 {
 	struct virtio_frag_hw *hw = dev->data->dev_private;
-	uint64_t v[XS_NUM] = { 0 };
-	struct virtio_user_frag_stats vst;
+	uint64_t v[XS_NUM + VFRAG_MAX_TRANSPORT_XSTATS] = { 0 };
+	unsigned int i, total = vfrag_xstats_count(hw);
 	struct pfrag_pool_info info;
 	struct virtio_frag_vq *vq;
-	unsigned int i;
 
-	if (xs == NULL || n < XS_NUM)
-		return XS_NUM;
+	if (xs == NULL || n < total)
+		return total;
 	v[XS_RX_DRAINS] = hw->drains_total;
 	v[XS_RX_DRAINED_FRAGS] = hw->drained_frags_total;
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
@@ -862,16 +865,13 @@ virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsign
 		v[XS_POOL_FRAGS_OUT] = info.frags_out;
 		v[XS_POOL_PAGE_SIZE] = info.page_size;
 	}
-	virtio_user_frag_counters(hw, &vst);
-	v[XS_VHOST_CONNECTS] = vst.connects;
-	v[XS_VHOST_DISCONNECTS] = vst.disconnects;
-	v[XS_VHOST_TIMEOUTS] = vst.timeouts;
-	v[XS_VHOST_PROTOCOL_ERRORS] = vst.protocol_errors;
-	for (i = 0; i < XS_NUM; i++) {
+	if (total > XS_NUM)
+		hw->ops->xstats_get(hw, &v[XS_NUM]);
+	for (i = 0; i < total; i++) {
 		xs[i].id = i;
 		xs[i].value = v[i];
 	}
-	return XS_NUM;
+	return total;
 }
 
 static int
@@ -989,6 +989,8 @@ virtio_frag_user_probe(struct rte_vdev_device *vdev)
 	ret = vfrag_pool_get(hw, eth_dev->data->port_id);
 	if (ret < 0)
 		goto fail;
+	/* Before the transport starts: its control thread reports link changes. */
+	hw->on_link_change = virtio_frag_link_changed;
 	ret = virtio_user_frag_init(hw);
 	if (ret < 0)
 		goto fail;

@@ -708,7 +708,7 @@ vu_ctrl_thread(void *arg)
 		pthread_mutex_unlock(&dev->conn_lock);
 		if (pfd.fd < 0) {
 			if (vu_try_connect(dev, &next_try) && !dev->quit)
-				virtio_frag_link_changed(dev->hw);
+				dev->hw->on_link_change(dev->hw);
 			continue;
 		}
 		/* The fd may be closed meanwhile: the generation tells under the lock. */
@@ -718,7 +718,7 @@ vu_ctrl_thread(void *arg)
 		lost = vu_check_idle(dev, gen, pfd.revents);
 		vu_unlock(dev);
 		if (lost && !dev->quit)
-			virtio_frag_link_changed(dev->hw);
+			dev->hw->on_link_change(dev->hw);
 	}
 	if (dev->self_close)
 		vu_free(dev);
@@ -786,26 +786,6 @@ vu_link_ok(struct virtio_frag_hw *hw)
 }
 
 static int
-vu_read_dev_cfg(struct virtio_frag_hw *hw, size_t offset, void *dst, int len)
-{
-	struct virtio_user_frag *dev = vu(hw);
-	uint8_t cfg[12];
-	uint16_t v;
-
-	/* virtio-net config: mac[6], status, max_virtqueue_pairs, mtu. */
-	memcpy(cfg, hw->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
-	v = vu_link_ok(hw) ? VFRAG_NET_S_LINK_UP : 0;
-	memcpy(cfg + 6, &v, sizeof(v));
-	v = dev->backend_features != 0 ? dev->backend_queues : VFRAG_MAX_QUEUE_PAIRS;
-	memcpy(cfg + 8, &v, sizeof(v));
-	memcpy(cfg + 10, &hw->mtu, sizeof(hw->mtu));
-	if (len < 0 || offset + len > sizeof(cfg))
-		return -EINVAL;
-	memcpy(dst, cfg + offset, len);
-	return 0;
-}
-
-static int
 vu_write_dev_cfg(struct virtio_frag_hw *hw, size_t offset, const void *src, int len)
 {
 	/* The MAC is ours to choose: vhost-user has no config space for it. */
@@ -814,12 +794,6 @@ vu_write_dev_cfg(struct virtio_frag_hw *hw, size_t offset, const void *src, int 
 		return 0;
 	}
 	return -ENOTSUP;
-}
-
-static uint8_t
-vu_get_status(struct virtio_frag_hw *hw)
-{
-	return vu(hw)->status;
 }
 
 static int
@@ -967,11 +941,32 @@ vu_dev_close(struct virtio_frag_hw *hw)
 	vu_free(dev);
 }
 
+/* Connection counters, in xstats after the common ones. */
+static const char *const vu_xstat_names[] = {
+	"vhost_connects",
+	"vhost_disconnects",
+	"vhost_timeouts",
+	"vhost_protocol_errors",
+};
+
+static void
+vu_xstats_get(struct virtio_frag_hw *hw, uint64_t *values)
+{
+	struct virtio_user_frag *dev = vu(hw);
+
+	RTE_BUILD_BUG_ON(RTE_DIM(vu_xstat_names) > VFRAG_MAX_TRANSPORT_XSTATS);
+	memset(values, 0, sizeof(*values) * RTE_DIM(vu_xstat_names));
+	if (dev == NULL)
+		return;
+	values[0] = dev->connects;
+	values[1] = dev->disconnects;
+	values[2] = dev->timeouts;
+	values[3] = dev->protocol_errors;
+}
+
 const struct virtio_frag_ops virtio_user_frag_ops = {
 	.name = "virtio-user",
-	.read_dev_cfg = vu_read_dev_cfg,
 	.write_dev_cfg = vu_write_dev_cfg,
-	.get_status = vu_get_status,
 	.set_status = vu_set_status,
 	.get_features = vu_get_features,
 	.set_features = vu_set_features,
@@ -981,22 +976,10 @@ const struct virtio_frag_ops virtio_user_frag_ops = {
 	.notify_queue = vu_notify_queue,
 	.link_ok = vu_link_ok,
 	.dev_close = vu_dev_close,
+	.nb_xstats = RTE_DIM(vu_xstat_names),
+	.xstat_names = vu_xstat_names,
+	.xstats_get = vu_xstats_get,
 };
-
-/* Transport counters for xstats. */
-void
-virtio_user_frag_counters(struct virtio_frag_hw *hw, struct virtio_user_frag_stats *st)
-{
-	struct virtio_user_frag *dev = vu(hw);
-
-	memset(st, 0, sizeof(*st));
-	if (dev == NULL)
-		return;
-	st->connects = dev->connects;
-	st->disconnects = dev->disconnects;
-	st->timeouts = dev->timeouts;
-	st->protocol_errors = dev->protocol_errors;
-}
 
 int
 virtio_user_frag_init(struct virtio_frag_hw *hw)
