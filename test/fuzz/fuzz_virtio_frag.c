@@ -186,7 +186,7 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 	return 0;
 }
 
-/* A queue as virtio_frag_ethdev.c makes one, its memory from malloc. */
+/* A queue as virtio_frag_vq.c makes one, its memory from malloc. */
 static struct virtio_frag_vq *
 fz_vq_new(struct fz *f, uint16_t nb_desc, int is_tx)
 {

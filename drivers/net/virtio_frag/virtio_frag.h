@@ -7,10 +7,15 @@
  * @file
  * virtio_frag: a virtio-net PMD whose RX buffers are pfrag page fragments.
  *
- * The ethdev layer (virtio_frag_ethdev.c) and the data path
- * (virtio_frag_rxtx.c) are transport-neutral: every access to the device
- * goes through struct virtio_frag_ops, the way a virtio driver talks to a
- * PCI function or, here, to a vhost-user backend (virtio_user/).
+ * The files at the top of the driver are transport-neutral: ethdev ops and
+ * device lifecycle (virtio_frag_ethdev.c), virtqueue lifecycle
+ * (virtio_frag_vq.c), data path (virtio_frag_rxtx.c), stats and xstats
+ * (virtio_frag_stats.c) and the devargs every transport shares
+ * (virtio_frag_devargs.c). Every access to the device goes through struct
+ * virtio_frag_ops; events come back up through hw->on_link_change. A
+ * transport is one folder that fills the ops (virtio_user/: a vhost-user
+ * backend), probes its devices and calls virtio_frag_dev_init(); nothing
+ * here includes a transport's header.
  *
  * Threads: the burst functions run on the application's lcores, one thread
  * per queue. The control path (ethdev ops) runs on the application's main
@@ -91,9 +96,9 @@ struct virtio_frag_hw;
 struct virtio_frag_vq;
 
 /**
- * Transport operations: how the device is reached. The virtio-user transport
- * drives a vhost-user backend; a PCI transport would map the same calls onto
- * the common configuration structure.
+ * Transport operations: the only way down to the device. The virtio-user
+ * transport drives a vhost-user backend; a PCI transport maps the same calls
+ * onto the common configuration structure.
  */
 struct virtio_frag_ops {
 	const char *name;
@@ -205,10 +210,8 @@ struct virtio_frag_vq {
 	uint16_t rx_discard;                  /* buffers of a dropped chain still to come */
 } __rte_cache_aligned;
 
-/** Parsed devargs. */
+/** Devargs every transport shares (virtio_frag_devargs.c). */
 struct virtio_frag_args {
-	char path[108];
-	int server;
 	uint16_t queue_size;
 	uint16_t queues;
 	int mrg_rxbuf;
@@ -285,8 +288,75 @@ uint16_t virtio_frag_vq_resume_idx(const struct virtio_frag_vq *vq);
 /** Fragment size for a data room: headroom + room + bridge tail, cache-aligned. */
 uint32_t virtio_frag_frag_size(uint32_t room);
 
-/* virtio_user/virtio_user_dev.c */
-extern const struct virtio_frag_ops virtio_user_frag_ops;
-int virtio_user_frag_init(struct virtio_frag_hw *hw);
+/* virtio_frag_ethdev.c: the entry points of a transport's probe and remove. */
+/**
+ * Common part of a port's probe. The transport has allocated the ethdev
+ * (dev_private: a zeroed struct virtio_frag_hw) and filled hw->ops,
+ * hw->use_va and hw->args. This sets hw->eth_dev, the MAC (devarg mac, else
+ * random), the pfrag pool (devargs pool, page_size, pool_pages),
+ * hw->on_link_change, the ethdev ops and burst functions. On failure
+ * (logged, -errno) only the ethdev is left for the caller to release.
+ * Then the transport brings its device up (hw->transport; it may call
+ * hw->on_link_change from then on) and calls rte_eth_dev_probing_finish();
+ * if that fails, virtio_frag_dev_uninit().
+ */
+int virtio_frag_dev_init(struct rte_eth_dev *dev);
+/**
+ * Close the port as rte_eth_dev_close() does: stop, ops->dev_close, queues,
+ * pool. For the transport's remove, and for a probe that fails after
+ * virtio_frag_dev_init(); the caller then releases the ethdev.
+ */
+int virtio_frag_dev_uninit(struct rte_eth_dev *dev);
+
+/* virtio_frag_vq.c: virtqueue lifecycle (ethdev queue ops). */
+int virtio_frag_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
+			       unsigned int socket_id, const struct rte_eth_rxconf *rx_conf,
+			       struct rte_mempool *mp);
+int virtio_frag_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
+			       unsigned int socket_id, const struct rte_eth_txconf *tx_conf);
+void virtio_frag_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid);
+void virtio_frag_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid);
+int virtio_frag_tx_done_cleanup(void *txq, uint32_t free_cnt);
+/** 0 when the largest RX buffer @p vq may post fits a pool page, else -EINVAL (logged). */
+int virtio_frag_rx_room_check(struct virtio_frag_vq *vq, int mergeable);
+
+/* virtio_frag_stats.c: ethdev stats and xstats. */
+int virtio_frag_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st);
+int virtio_frag_stats_reset(struct rte_eth_dev *dev);
+int virtio_frag_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+				 unsigned int size);
+int virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n);
+int virtio_frag_xstats_reset(struct rte_eth_dev *dev);
+
+/* virtio_frag_devargs.c: the devargs every transport shares. */
+struct rte_kvargs;
+/**
+ * Keys of the shared devargs, NULL-terminated: queue_size, queues,
+ * mrg_rxbuf, in_order, rx_buf_size, page_size, pool_pages, pool, mac.
+ */
+extern const char *const virtio_frag_common_keys[];
+/** Defaults of the shared devargs: what a port without devargs runs with. */
+void virtio_frag_args_defaults(struct virtio_frag_args *args);
+/**
+ * Split @p params ("key=value,...", NULL or empty for none) accepting the
+ * transport's @p keys (NULL-terminated, NULL for none) and the common keys.
+ * NULL on bad syntax or an unknown key, logged with every accepted key.
+ * The caller frees the list with rte_kvargs_free().
+ */
+struct rte_kvargs *virtio_frag_kvargs_parse(const char *params, const char *const *keys);
+/**
+ * Parse the common keys found in @p kv into @p args, which holds the
+ * defaults (virtio_frag_args_defaults()). A bad value or a key given twice
+ * is logged with its name: -EINVAL.
+ */
+int virtio_frag_parse_common_args(struct rte_kvargs *kv, struct virtio_frag_args *args);
+/** Integer devarg @p key in [min, max], at most once; *@p out kept when absent. */
+int virtio_frag_arg_uint(struct rte_kvargs *kv, const char *key, uint64_t min, uint64_t max,
+			 uint64_t *out);
+/**
+ * String devarg @p key: not empty, shorter than @p len; @p buf kept when
+ * absent. The caller refuses a repeated key (rte_kvargs_count()).
+ */
+int virtio_frag_arg_string(struct rte_kvargs *kv, const char *key, char *buf, size_t len);
 
 #endif /* _VIRTIO_FRAG_H_ */

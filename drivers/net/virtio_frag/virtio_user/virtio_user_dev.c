@@ -46,8 +46,8 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
-#include "../virtio_frag.h"
 #include "vhost_user.h"
+#include "virtio_user.h"
 
 #define VU_POLL_MS        100
 #define VU_RECONNECT_MS   1000
@@ -59,6 +59,7 @@
 
 struct virtio_user_frag {
 	struct virtio_frag_hw *hw;
+	struct virtio_user_frag_args args;
 	pthread_mutex_t lock;         /* the port's lock: one exchange at a time */
 	pthread_mutex_t conn_lock;    /* connfd, conn_gen, live, table_sent */
 	pthread_t thread;
@@ -95,7 +96,7 @@ vu(struct virtio_frag_hw *hw)
 static const char *
 vu_path(const struct virtio_user_frag *dev)
 {
-	return dev->hw != NULL ? dev->hw->args.path : "(closed)";
+	return dev->hw != NULL ? dev->args.path : "(closed)";
 }
 
 /* Take the port's lock for one operation: it ends VFRAG_CTRL_OP_MS from now. */
@@ -586,7 +587,7 @@ vu_listen(struct virtio_user_frag *dev)
 	struct stat st;
 	int fd, probe;
 
-	strlcpy(un.sun_path, dev->hw->args.path, sizeof(un.sun_path));
+	strlcpy(un.sun_path, dev->args.path, sizeof(un.sun_path));
 	/* A socket file left by a process that is gone: take its place. */
 	if (stat(un.sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
 		probe = vu_connect_fd(un.sun_path);
@@ -635,7 +636,7 @@ vu_try_connect(struct virtio_user_frag *dev, uint64_t *next_try)
 		if (vhost_user_now_ms() < *next_try)
 			return 0;
 		*next_try = vhost_user_now_ms() + VU_RECONNECT_MS;
-		fd = vu_connect_fd(dev->hw->args.path);
+		fd = vu_connect_fd(dev->args.path);
 		if (fd < 0)
 			return 0;
 	}
@@ -927,13 +928,13 @@ vu_dev_close(struct virtio_frag_hw *hw)
 	pthread_mutex_unlock(&dev->lock);
 	if (dev->listenfd >= 0) {
 		close(dev->listenfd);
-		unlink(hw->args.path);
+		unlink(dev->args.path);
 	}
 	hw->transport = NULL;
 	dev->hw = NULL;
 	if (self) {
 		VFRAG_LOG(DEBUG, "%s: closed from its control thread: it exits after the "
-			  "callback", hw->args.path);
+			  "callback", dev->args.path);
 		pthread_detach(dev->thread);
 		dev->self_close = 1;
 		return;
@@ -982,7 +983,7 @@ const struct virtio_frag_ops virtio_user_frag_ops = {
 };
 
 int
-virtio_user_frag_init(struct virtio_frag_hw *hw)
+virtio_user_frag_init(struct virtio_frag_hw *hw, const struct virtio_user_frag_args *ua)
 {
 	struct virtio_user_frag *dev;
 	char name[RTE_MAX_THREAD_NAME_LEN];
@@ -992,26 +993,25 @@ virtio_user_frag_init(struct virtio_frag_hw *hw)
 	if (dev == NULL)
 		return -ENOMEM;
 	dev->hw = hw;
+	dev->args = *ua;
 	dev->listenfd = -1;
 	dev->connfd = -1;
 	pthread_mutex_init(&dev->lock, NULL);
 	pthread_mutex_init(&dev->conn_lock, NULL);
 	hw->transport = dev;
-	hw->ops = &virtio_user_frag_ops;
-	hw->use_va = 1;
 
-	if (hw->args.server) {
+	if (dev->args.server) {
 		ret = vu_listen(dev);
 		if (ret < 0)
 			goto fail;
 		VFRAG_LOG(INFO, "%s: waiting for a vhost-user backend (server mode)",
-			  hw->args.path);
+			  dev->args.path);
 	} else {
-		ret = vu_connect_probe(hw->args.path);
+		ret = vu_connect_probe(dev->args.path);
 		if (ret < 0) {
 			VFRAG_LOG(ERR, "%s: cannot connect to a vhost-user backend: %s "
 				  "(start the backend first, or use server=1)",
-				  hw->args.path, strerror(-ret));
+				  dev->args.path, strerror(-ret));
 			goto fail;
 		}
 		vu_lock(dev);
@@ -1027,7 +1027,7 @@ virtio_user_frag_init(struct virtio_frag_hw *hw)
 		dev->mem_cb = 1;
 	else
 		VFRAG_LOG(WARNING, "%s: no memory event callback (%s): memory allocated "
-			  "after start is not shared with the backend", hw->args.path,
+			  "after start is not shared with the backend", dev->args.path,
 			  rte_strerror(rte_errno));
 	snprintf(name, sizeof(name), "vfrag-ctl-%u", hw->eth_dev->data->port_id);
 	ret = rte_ctrl_thread_create(&dev->thread, name, NULL, vu_ctrl_thread, dev);

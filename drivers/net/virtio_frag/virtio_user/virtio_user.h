@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+
+#ifndef _VFRAG_VIRTIO_USER_H_
+#define _VFRAG_VIRTIO_USER_H_
+
+/**
+ * @file
+ * The vhost-user transport of virtio_frag: net_virtio_frag_user ports
+ * (virtio_user_ethdev.c) whose device is a vhost-user backend behind a unix
+ * socket (virtio_user_dev.c, vhost_user.c).
+ */
+
+#include <sys/un.h>
+
+#include "../virtio_frag.h"
+
+/** Devargs of the vhost-user transport (the shared ones are in hw->args). */
+struct virtio_user_frag_args {
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int server;
+};
+
+extern const struct virtio_frag_ops virtio_user_frag_ops;
+
+/**
+ * Bring the transport of a port up, after virtio_frag_dev_init(): listen
+ * (server) or connect and handshake (client), then start the port's control
+ * thread. Sets hw->transport; on failure leaves nothing behind (logged, -errno).
+ */
+int virtio_user_frag_init(struct virtio_frag_hw *hw, const struct virtio_user_frag_args *ua);
+
+#endif /* _VFRAG_VIRTIO_USER_H_ */
