@@ -37,7 +37,7 @@
 #include <rte_memory.h>
 
 #include <pfrag.h>
-#include <virtio_frag.h>
+#include <virtio_user/virtio_user.h>
 
 #include "test.h"
 #include "test_vhost_stub.h"

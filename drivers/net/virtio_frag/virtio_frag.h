@@ -77,18 +77,6 @@ extern int virtio_frag_logtype;
 	(RTE_ALIGN_MUL_CEIL(VFRAG_HDR_LEN + VFRAG_MAX_FRAME(VFRAG_MAX_MTU), \
 			    VFRAG_HDR_LEN + VFRAG_RX_ROOM_MIN) / (VFRAG_HDR_LEN + VFRAG_RX_ROOM_MIN))
 
-/*
- * Control path deadlines (virtio-user). A backend's reply must be complete
- * VFRAG_CTRL_REPLY_MS after its request; one operation (connect, handshake
- * and ring set-up, or stop) ends VFRAG_CTRL_OP_MS after it began, whatever
- * the backend does. Stop may wait for one operation of the control thread
- * before its own, so rte_eth_dev_stop() and rte_eth_dev_close() each return
- * within VFRAG_CTRL_BOUND_MS.
- */
-#define VFRAG_CTRL_REPLY_MS     1000u
-#define VFRAG_CTRL_OP_MS        2000u
-#define VFRAG_CTRL_BOUND_MS     (2 * VFRAG_CTRL_OP_MS + 500u)
-
 /* Transport counters a port lists in its xstats, at most. */
 #define VFRAG_MAX_TRANSPORT_XSTATS 8u
 

@@ -14,6 +14,18 @@
 
 #include "../virtio_frag.h"
 
+/*
+ * Control path deadlines. A backend's reply must be complete
+ * VFRAG_CTRL_REPLY_MS after its request; one operation (connect, handshake
+ * and ring set-up, or stop) ends VFRAG_CTRL_OP_MS after it began, whatever
+ * the backend does. Stop may wait for one operation of the control thread
+ * before its own, so rte_eth_dev_stop() and rte_eth_dev_close() each return
+ * within VFRAG_CTRL_BOUND_MS.
+ */
+#define VFRAG_CTRL_REPLY_MS     1000u
+#define VFRAG_CTRL_OP_MS        2000u
+#define VFRAG_CTRL_BOUND_MS     (2 * VFRAG_CTRL_OP_MS + 500u)
+
 /** Devargs of the vhost-user transport (the shared ones are in hw->args). */
 struct virtio_user_frag_args {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
