@@ -758,6 +758,8 @@ drain_ports(void)
 	}
 }
 
+#define JSON_COUNTER(name, desc) printf(",\"" #name "\":%" PRIu64, info.stats.name);
+
 static void
 json_pool(struct pfrag_pool *pool, void *arg)
 {
@@ -767,12 +769,10 @@ json_pool(struct pfrag_pool *pool, void *arg)
 	if (pfrag_pool_info_get(pool, &info) != 0)
 		return;
 	printf("%s{\"name\":\"%s\",\"page_size\":%u,\"nb_pages\":%u,\"pages_in_use\":%u,"
-	       "\"frags_in_flight\":%" PRIu64 ",\"alloc\":%" PRIu64 ",\"free\":%" PRIu64
-	       ",\"alloc_fail\":%" PRIu64 ",\"refill\":%" PRIu64 ",\"reuse\":%" PRIu64
-	       ",\"bad_free\":%" PRIu64 "}", *first ? "" : ",", pool->name, info.page_size,
-	       info.nb_pages, info.pages_in_use, info.frags_out, info.stats.alloc,
-	       info.stats.free, info.stats.alloc_fail, info.stats.refill, info.stats.reuse,
-	       info.stats.bad_free);
+	       "\"frags_in_flight\":%" PRIu64, *first ? "" : ",", pool->name, info.page_size,
+	       info.nb_pages, info.pages_in_use, info.frags_out);
+	PFRAG_STATS_LIST(JSON_COUNTER)
+	printf("}");
 	*first = 0;
 }
 

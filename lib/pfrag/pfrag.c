@@ -378,16 +378,16 @@ page_put(struct pfrag_pool *pool, struct pfrag_page *page)
 	__atomic_store_n(&page->state, PFRAG_PAGE_FREE, __ATOMIC_RELAXED);
 	/* Counters first: once in the ring, a page is visible to pool free. */
 	if (unlikely(lcore >= RTE_MAX_LCORE)) {
-		__atomic_fetch_add(&pool->any.stats.page_put, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&pool->any.stats.ring_put, 1, __ATOMIC_RELAXED);
+		PFRAG_EVENT_ADD_SHARED(&pool->any.stats, page_put, 1);
+		PFRAG_EVENT_ADD_SHARED(&pool->any.stats, ring_put, 1);
 		rte_ring_enqueue(pool->ring, page);
 		return;
 	}
 	lc = &pool->lcore[lcore];
-	lc->cache.stats.page_put++;
+	PFRAG_EVENT_ADD(&lc->cache.stats, page_put, 1);
 	if (lc->stash_len == PFRAG_STASH_SIZE) {
 		/* Spill the older half: the newer pages are the warmer ones. */
-		lc->cache.stats.ring_put++;
+		PFRAG_EVENT_ADD(&lc->cache.stats, ring_put, 1);
 		rte_ring_enqueue_bulk(pool->ring, (void **)lc->stash, PFRAG_STASH_SIZE / 2,
 				      NULL);
 		memmove(lc->stash, &lc->stash[PFRAG_STASH_SIZE / 2],
@@ -410,7 +410,7 @@ page_get(struct pfrag_pool *pool, struct pfrag_stats *st)
 	if (unlikely(lcore >= RTE_MAX_LCORE)) {
 		if (rte_ring_dequeue(pool->ring, (void **)&page) != 0)
 			goto empty;
-		st->ring_get++;
+		PFRAG_EVENT_ADD(st, ring_get, 1);
 		goto got;
 	}
 	lc = &pool->lcore[lcore];
@@ -419,18 +419,18 @@ page_get(struct pfrag_pool *pool, struct pfrag_stats *st)
 					   PFRAG_STASH_SIZE / 2, NULL);
 		if (n == 0)
 			goto empty;
-		st->ring_get++;
+		PFRAG_EVENT_ADD(st, ring_get, 1);
 		lc->stash_len = n;
 	}
 	page = lc->stash[--lc->stash_len];
 got:
-	st->page_get++;
+	PFRAG_EVENT_ADD(st, page_get, 1);
 #if PFRAG_DEBUG
 	pfrag_dbg_check_poison(page);
 #endif
 	return page;
 empty:
-	st->empty++;
+	PFRAG_EVENT_ADD(st, empty, 1);
 	return NULL;
 }
 
@@ -572,7 +572,7 @@ __pfrag_cache_alloc_slow(struct pfrag_cache *cache, uint32_t size, uint32_t alig
 #if PFRAG_DEBUG
 			pfrag_dbg_poison(cache->page);
 #endif
-			cache->stats.reuse++;
+			PFRAG_EVENT_ADD(&cache->stats, reuse, 1);
 			cache_take_page(cache, cache->page);
 			return pfrag_cache_alloc(cache, size, align);
 		}
@@ -582,11 +582,11 @@ __pfrag_cache_alloc_slow(struct pfrag_cache *cache, uint32_t size, uint32_t alig
 
 	page = page_get(cache->pool, &cache->stats);
 	if (unlikely(page == NULL)) {
-		cache->stats.alloc_fail++;
+		PFRAG_EVENT_ADD(&cache->stats, alloc_fail, 1);
 		rte_errno = ENOBUFS;
 		return NULL;
 	}
-	cache->stats.refill++;
+	PFRAG_EVENT_ADD(&cache->stats, refill, 1);
 	cache_take_page(cache, page);
 	return pfrag_cache_alloc(cache, size, align);
 }
@@ -1091,6 +1091,9 @@ pfrag_pool_released_count(void)
 	return n;
 }
 
+/* One " name=value" per counter: what pfrag_pool_dump() prints on a line. */
+#define DUMP_COUNTER(name, desc) fprintf(f, " " #name "=%" PRIu64, s->name);
+
 void
 pfrag_pool_dump(FILE *f, const struct pfrag_pool *pool)
 {
@@ -1104,13 +1107,11 @@ pfrag_pool_dump(FILE *f, const struct pfrag_pool *pool)
 		pool->page_size, pool->nb_pages, pool->base);
 	fprintf(f, "  pages_in_use=%u pages_free=%u frags_out=%" PRIu64 " user_caches=%u\n",
 		info.pages_in_use, info.pages_free, info.frags_out, info.user_caches);
-	fprintf(f, "  alloc=%" PRIu64 " alloc_fail=%" PRIu64 " free=%" PRIu64
-		" drained=%" PRIu64 " bad_free=%" PRIu64 "\n", s->alloc, s->alloc_fail,
-		s->free, s->drained, s->bad_free);
-	fprintf(f, "  refill=%" PRIu64 " reuse=%" PRIu64 " page_get=%" PRIu64
-		" page_put=%" PRIu64 " ring_get=%" PRIu64 " ring_put=%" PRIu64
-		" empty=%" PRIu64 "\n", s->refill, s->reuse, s->page_get, s->page_put,
-		s->ring_get, s->ring_put, s->empty);
+	fprintf(f, " ");
+	PFRAG_STATS_BOOKS(DUMP_COUNTER)
+	fprintf(f, "\n ");
+	PFRAG_STATS_EVENTS(DUMP_COUNTER)
+	fprintf(f, "\n");
 }
 
 #if PFRAG_DEBUG

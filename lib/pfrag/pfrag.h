@@ -103,20 +103,40 @@ struct pfrag_page {
 #define PFRAG_PAGE_CACHED 1  /**< a cache carves it and owns its bias */
 #define PFRAG_PAGE_OUT 2     /**< only fragments hold it; the last returns it */
 
+/**
+ * The pool's counters, listed once: the lists below make struct pfrag_stats,
+ * pfrag_pool_dump(), the telemetry reply (/pfrag/stats) and any report an
+ * application prints (X(name, description) each).
+ *
+ * PFRAG_STATS_BOOKS are the books, always kept: alloc - free - drained is
+ * the in-flight figure (pfrag_pool_info.frags_out) that pfrag_pool_free()
+ * relies on, and bad_free counts what the books refused.
+ * PFRAG_STATS_EVENTS say what happened, for people and tuning; nothing
+ * decides on them, and a build with -Devent_stats=false compiles them out
+ * (they then read 0), as Linux's page_pool stats compile out.
+ */
+#define PFRAG_STATS_BOOKS(X) \
+	X(alloc, "fragments handed out") \
+	X(free, "fragments freed") \
+	X(drained, "references dropped by drains") \
+	X(bad_free, "rejected frees: double frees, over-drops")
+#define PFRAG_STATS_EVENTS(X) \
+	X(alloc_fail, "allocations that failed (pool empty)") \
+	X(refill, "fresh pages taken into a cache") \
+	X(reuse, "pages reused in place (all fragments back)") \
+	X(page_get, "pages taken from the pool (stash or ring)") \
+	X(page_put, "pages returned to the pool") \
+	X(ring_get, "ring dequeues (bulk counts as one)") \
+	X(ring_put, "ring enqueues (bulk counts as one)") \
+	X(empty, "pool found empty")
+/** Every counter: the books, then the events. */
+#define PFRAG_STATS_LIST(X) PFRAG_STATS_BOOKS(X) PFRAG_STATS_EVENTS(X)
+
 /** Counters of one lcore or one user-owned cache; only its owner writes them. */
 struct pfrag_stats {
-	uint64_t alloc;           /**< fragments handed out */
-	uint64_t alloc_fail;      /**< allocations that failed (pool empty) */
-	uint64_t free;            /**< fragments freed */
-	uint64_t drained;         /**< references dropped by drains */
-	uint64_t refill;          /**< fresh pages taken into a cache */
-	uint64_t reuse;           /**< pages reused in place (all fragments back) */
-	uint64_t page_get;        /**< pages taken from the pool (stash or ring) */
-	uint64_t page_put;        /**< pages returned to the pool */
-	uint64_t ring_get;        /**< ring dequeues (bulk counts as one) */
-	uint64_t ring_put;        /**< ring enqueues (bulk counts as one) */
-	uint64_t empty;           /**< pool found empty */
-	uint64_t bad_free;        /**< rejected frees: double frees, over-drops */
+#define PFRAG_STATS_FIELD(name, desc) uint64_t name;
+	PFRAG_STATS_LIST(PFRAG_STATS_FIELD)
+#undef PFRAG_STATS_FIELD
 };
 
 /**

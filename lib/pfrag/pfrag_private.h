@@ -12,6 +12,21 @@ extern int pfrag_logtype;
 #define PFRAG_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, pfrag_logtype, "pfrag: " fmt "\n", ##__VA_ARGS__)
 
+/*
+ * Event counters (PFRAG_STATS_EVENTS in pfrag.h) are counted through these,
+ * so that a build with -Devent_stats=false compiles them out; the books
+ * (PFRAG_STATS_BOOKS) are written directly, always. _SHARED: a counter more
+ * than one thread writes (the cache of non-EAL threads).
+ */
+#if PFRAG_EVENT_STATS
+#define PFRAG_EVENT_ADD(st, name, n) ((void)((st)->name += (n)))
+#define PFRAG_EVENT_ADD_SHARED(st, name, n) \
+	((void)__atomic_fetch_add(&(st)->name, (n), __ATOMIC_RELAXED))
+#else
+#define PFRAG_EVENT_ADD(st, name, n) ((void)(st))
+#define PFRAG_EVENT_ADD_SHARED(st, name, n) ((void)(st))
+#endif
+
 /** Byte written over pages that are back in the pool (debug builds). */
 #define PFRAG_POISON 0x6b
 

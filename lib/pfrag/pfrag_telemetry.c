@@ -76,18 +76,9 @@ telemetry_stats(const char *cmd __rte_unused, const char *params, struct rte_tel
 	ADD_U64(d, info, pages_lost);
 	ADD_U64(d, info, frags_out);
 	ADD_U64(d, info, user_caches);
-	ADD_U64(d, &info->stats, alloc);
-	ADD_U64(d, &info->stats, alloc_fail);
-	ADD_U64(d, &info->stats, free);
-	ADD_U64(d, &info->stats, drained);
-	ADD_U64(d, &info->stats, refill);
-	ADD_U64(d, &info->stats, reuse);
-	ADD_U64(d, &info->stats, page_get);
-	ADD_U64(d, &info->stats, page_put);
-	ADD_U64(d, &info->stats, ring_get);
-	ADD_U64(d, &info->stats, ring_put);
-	ADD_U64(d, &info->stats, empty);
-	ADD_U64(d, &info->stats, bad_free);
+#define ADD_COUNTER(name, desc) ADD_U64(d, &info->stats, name);
+	PFRAG_STATS_LIST(ADD_COUNTER)
+#undef ADD_COUNTER
 	return 0;
 }
 
