@@ -595,12 +595,12 @@ test_poison(void)
 
 	TEST_ASSERT_NOT_NULL(a, "alloc");
 	for (i = 0; i < PAGE_SIZE; i++)
-		TEST_ASSERT_EQUAL(a[i], 0x6b, "fresh page not poisoned at %u", i);
+		TEST_ASSERT_EQUAL(a[i], PFRAG_POISON, "fresh page not poisoned at %u", i);
 	memset(a, 0, PAGE_SIZE);
 	pfrag_free(a);
 	pfrag_cache_drain(pfrag_lcore_cache(pool));
 	for (i = 0; i < PAGE_SIZE; i++)
-		TEST_ASSERT_EQUAL(a[i], 0x6b, "freed page not poisoned at %u", i);
+		TEST_ASSERT_EQUAL(a[i], PFRAG_POISON, "freed page not poisoned at %u", i);
 	return check_nothing_out();
 }
 

@@ -425,9 +425,7 @@ page_get(struct pfrag_pool *pool, struct pfrag_stats *st)
 	page = lc->stash[--lc->stash_len];
 got:
 	PFRAG_EVENT_ADD(st, page_get, 1);
-#if PFRAG_DEBUG
-	pfrag_dbg_check_poison(page);
-#endif
+	PFRAG_DBG_CHECK_POISON(page);
 	return page;
 empty:
 	PFRAG_EVENT_ADD(st, empty, 1);
@@ -496,9 +494,7 @@ __pfrag_page_release(struct pfrag_page *page)
 		page_lose(page, 0, 0);
 		return;
 	}
-#if PFRAG_DEBUG
-	pfrag_dbg_poison(page);
-#endif
+	PFRAG_DBG_POISON(page);
 	page_put(page->pool, page);
 }
 
@@ -569,9 +565,7 @@ __pfrag_cache_alloc_slow(struct pfrag_cache *cache, uint32_t size, uint32_t alig
 	if (cache->page != NULL) {
 		if (cache_put_bias(cache) == 1) {
 			/* Every fragment is back already: carve the page again. */
-#if PFRAG_DEBUG
-			pfrag_dbg_poison(cache->page);
-#endif
+			PFRAG_DBG_POISON(cache->page);
 			PFRAG_EVENT_ADD(&cache->stats, reuse, 1);
 			cache_take_page(cache, cache->page);
 			return pfrag_cache_alloc(cache, size, align);
@@ -643,10 +637,8 @@ pfrag_cache_alloc_bulk(struct pfrag_cache *cache, uint32_t size, uint32_t align,
 		else if (iova != NULL)
 			for (k = 0; k < cnt; k++)
 				iova[i + k] = cache->page->iova + off + k * stride;
-#if PFRAG_DEBUG
 		for (k = 0; k < cnt; k++)
-			__pfrag_dbg_alloc(cache->page, va[i + k]);
-#endif
+			PFRAG_DBG_ALLOC(cache->page, va[i + k]);
 		cache->offset = off + (cnt - 1) * stride + size;
 		cache->bias -= cnt;
 		cache->stats.alloc += cnt;
@@ -713,10 +705,8 @@ put_page_runs(void **va, unsigned int n, const bool drain)
 				continue;
 			}
 		}
-#if PFRAG_DEBUG
-		if (__pfrag_dbg_free(p, va[i]) != 0)
+		if (PFRAG_DBG_FREE_REFUSED(p, va[i]))
 			continue;
-#endif
 		if (p != page) {
 			if (count > 0) {
 				put_run(page, count, drain);

@@ -80,28 +80,13 @@ extern "C" {
 /** Pool flag: fail creation unless every page is IOVA-contiguous. */
 #define PFRAG_POOL_F_IOVA_CONTIG 0x1u
 
-struct pfrag_pool;
+/** Retry period of a deferred pfrag_pool_release(). */
+#define PFRAG_RELEASE_RETRY_MS 100
+/** Period of the warning while a released pool still has fragments out. */
+#define PFRAG_RELEASE_WARN_S 60
 
-/**
- * Page descriptor [struct page], one per page, in an array apart from the
- * data so that data cache lines stay clean. Cache-line sized: frees from
- * different lcores on different pages never share a line.
- */
-struct pfrag_page {
-	uint32_t refcnt;          /**< references: cache bias + fragments out */
-	uint32_t index;           /**< position in the pool */
-	uint8_t *va;              /**< first byte of the page */
-	rte_iova_t iova;          /**< IOVA of va, or RTE_BAD_IOVA */
-	struct pfrag_pool *pool;  /**< owner */
-	uint32_t deficit;         /**< lost page: references dropped beyond its count */
-	uint8_t state;            /**< PFRAG_PAGE_*: its holder writes it on moves only */
-	uint8_t lost;             /**< its count ran out wrong: quarantined for good */
-} __rte_cache_aligned;
-
-/** Page states: who holds the page (set when it moves, never per fragment). */
-#define PFRAG_PAGE_FREE 0    /**< in the ring or a stash */
-#define PFRAG_PAGE_CACHED 1  /**< a cache carves it and owns its bias */
-#define PFRAG_PAGE_OUT 2     /**< only fragments hold it; the last returns it */
+/** Byte debug-checks builds write over every page that is back in the pool. */
+#define PFRAG_POISON 0x6b
 
 /**
  * The pool's counters, listed once: the lists below make struct pfrag_stats,
@@ -139,71 +124,22 @@ struct pfrag_stats {
 #undef PFRAG_STATS_FIELD
 };
 
-/**
- * A fragment cache [page_frag_cache]: current page, carve offset and the
- * references it still owns. Used by one thread at a time.
- */
-struct pfrag_cache {
-	uint8_t *va;              /**< current page, NULL when none */
-	uint32_t offset;          /**< next free byte; page_size when no page */
-	uint32_t bias;            /**< references of the page this cache owns */
-	uint32_t page_size;       /**< copy of the pool's, for the fast path */
-	uint32_t user;            /**< user-owned (not a per-lcore cache) */
-	struct pfrag_page *page;  /**< descriptor of the current page */
-	struct pfrag_pool *pool;
-	struct pfrag_stats stats;
-	struct pfrag_cache *next; /**< pool's list of user-owned caches */
-} __rte_cache_aligned;
-
-/** What an lcore owns in a pool: its cache, its page stash. */
-struct pfrag_lcore {
-	struct pfrag_cache cache;
-	uint32_t stash_len;
-	struct pfrag_page *stash[PFRAG_STASH_SIZE];
-} __rte_cache_aligned;
-
-/** A range of virtual addresses owned by a pool, for pointer to page lookup. */
-struct pfrag_range {
-	uintptr_t base;
-	uintptr_t end;
-	struct pfrag_pool *pool;
-};
-
-/** The pool. Read-mostly fields first; per-lcore parts on their own lines. */
-struct pfrag_pool {
-	char name[PFRAG_NAMESIZE];
-	int socket_id;
-	uint32_t page_size;
-	uint32_t page_shift;
+/** Pool figures, summed over lcores and user caches. */
+struct pfrag_pool_info {
+	struct pfrag_stats stats;  /**< sums */
+	uint64_t frags_out;        /**< fragments allocated, not freed or drained */
 	uint32_t nb_pages;
-	uint32_t flags;
-	uint32_t released;        /**< given up: nameless, destroyed when idle */
-	uint8_t *base;            /**< data of page 0; pages are contiguous in VA */
-	struct pfrag_page *pages; /**< descriptor array */
-	struct rte_ring *ring;    /**< free pages, MP/MC */
-	const struct rte_memzone *mz;
-	uint64_t *dbg_bitmap;     /**< debug builds: fragment starts out */
-	rte_spinlock_t lock;      /**< user cache list, the shared cache */
-	struct pfrag_cache *user_caches;
-	struct pfrag_cache any;   /**< cache of non-EAL threads, under lock */
-	struct pfrag_stats retired; /**< counters of finished user caches */
-	uint64_t over_drop;       /**< references dropped beyond pages' counts */
-	uint32_t pages_lost;      /**< pages quarantined after an over-drop */
-	uint64_t release_tsc;     /**< when pfrag_pool_release() deferred */
-	uint64_t release_warn_tsc; /**< next "fragments still out" warning */
-	struct pfrag_lcore lcore[RTE_MAX_LCORE];
+	uint32_t pages_free;       /**< in the ring and stashes */
+	uint32_t pages_in_use;     /**< held by caches or by fragments out, lost aside */
+	uint32_t page_size;
+	uint32_t user_caches;
+	uint32_t pages_lost;       /**< quarantined after an over-drop */
 };
 
-/**
- * Reference count a cache takes on a page at refill, and the bias it starts
- * with. Larger than the number of fragments a page can yield (each at least
- * one byte), so the bias never runs out before the space does.
- */
-static inline uint32_t
-pfrag_page_bias(const struct pfrag_pool *pool)
-{
-	return pool->page_size + 1;
-}
+/* The structure layouts the inline functions below need; not API. */
+#include "pfrag_core.h"
+
+/* ---- Pools and caches: control path ---- */
 
 /**
  * Create a pool of @p nb_pages pages of @p page_size bytes on @p socket_id.
@@ -257,11 +193,6 @@ pfrag_pool_free(struct pfrag_pool *pool);
 int
 pfrag_pool_release(struct pfrag_pool *pool);
 
-/** Retry period of a deferred pfrag_pool_release(). */
-#define PFRAG_RELEASE_RETRY_MS 100
-/** Period of the warning while a released pool still has fragments out. */
-#define PFRAG_RELEASE_WARN_S 60
-
 /** Pools given to pfrag_pool_release() and not destroyed yet. */
 unsigned int
 pfrag_pool_released_count(void);
@@ -272,6 +203,14 @@ pfrag_pool_released_count(void);
  */
 struct pfrag_pool *
 pfrag_pool_lookup(const char *name);
+
+/**
+ * Call @p fn for every pool (released ones aside), under the lock of the
+ * pool table: a pool cannot be freed while @p fn looks at it, and @p fn must
+ * not create, free or release pools.
+ */
+void
+pfrag_pool_walk(void (*fn)(struct pfrag_pool *pool, void *arg), void *arg);
 
 /**
  * Attach a user-owned cache to @p pool (a driver queue, a non-EAL thread).
@@ -301,38 +240,7 @@ pfrag_cache_drain(struct pfrag_cache *cache);
 void
 pfrag_pool_drain_caches(struct pfrag_pool *pool);
 
-/** @internal Slow path of pfrag_cache_alloc: validate, refill, carve. */
-void *
-__pfrag_cache_alloc_slow(struct pfrag_cache *cache, uint32_t size, uint32_t align);
-
-/** @internal A page whose count reached zero goes back to its pool. */
-void
-__pfrag_page_release(struct pfrag_page *page);
-
-/** @internal Free of a pointer no pool owns: logged and counted. */
-void
-__pfrag_bad_free(const void *va, const char *why);
-
-/**
- * @internal A free or drain of @p count references left @p left, more than
- * a page can hold: the count went below zero. Logged, counted, quarantined.
- */
-void
-__pfrag_bad_put(struct pfrag_page *page, uint32_t count, uint32_t left);
-
-/** @internal Shared cache of non-EAL threads. */
-void *
-__pfrag_alloc_any(struct pfrag_pool *pool, uint32_t size, uint32_t align);
-
-#if PFRAG_DEBUG
-/** @internal Debug builds: record a fragment start, check one at free. */
-void __pfrag_dbg_alloc(struct pfrag_page *page, const void *va);
-int __pfrag_dbg_free(struct pfrag_page *page, const void *va);
-#endif
-
-/** @internal Pool address ranges, read on every free. */
-extern struct pfrag_range pfrag_ranges[PFRAG_MAX_POOLS];
-extern unsigned int pfrag_nb_ranges;
+/* ---- Fragments: the fast path ---- */
 
 /**
  * Allocate a fragment from a user-owned cache.
@@ -363,9 +271,7 @@ pfrag_cache_alloc(struct pfrag_cache *cache, uint32_t size, uint32_t align)
 	/* The reference comes from the batch taken at refill: no atomic. */
 	cache->bias--;
 	cache->stats.alloc++;
-#if PFRAG_DEBUG
-	__pfrag_dbg_alloc(cache->page, cache->va + off);
-#endif
+	PFRAG_DBG_ALLOC(cache->page, cache->va + off);
 	return cache->va + off;
 }
 
@@ -452,6 +358,36 @@ pfrag_iova(const void *va)
 }
 
 /**
+ * Free a fragment, from any thread: one atomic decrement of its page's
+ * count (none when the page is this lcore's current page). A pointer that
+ * is not a fragment is logged and counted, never followed; NULL is ignored.
+ */
+static inline void
+pfrag_free(void *va)
+{
+	struct pfrag_pool *pool = pfrag_virt2pool(va);
+	struct pfrag_page *page;
+
+	if (unlikely(pool == NULL)) {
+		/* NULL is nothing to free, as with free(3). */
+		if (va != NULL)
+			__pfrag_bad_free(va, "not in any pfrag pool");
+		return;
+	}
+	page = pfrag_pool_virt2page(pool, va);
+	if (PFRAG_DBG_FREE_REFUSED(page, va))
+		return;
+	__pfrag_page_free(pool, page, 1);
+}
+
+/**
+ * Free @p n fragments. Consecutive fragments of one page cost one atomic
+ * operation together, so free in allocation order where you can.
+ */
+void
+pfrag_free_bulk(void **va, unsigned int n);
+
+/**
  * Drop @p count references of @p page in one atomic operation
  * [__page_frag_cache_drain]; the page goes back to its pool when none remain.
  * This is how a driver's ring teardown returns many posted fragments at once.
@@ -501,90 +437,7 @@ pfrag_page_drain(struct pfrag_page *page, uint32_t count)
 unsigned int
 pfrag_drain_bulk(void **va, unsigned int n);
 
-/** @internal Free with the page already known. */
-static __rte_always_inline void
-__pfrag_page_free(struct pfrag_pool *pool, struct pfrag_page *page, uint32_t count)
-{
-	unsigned int lcore = rte_lcore_id();
-	struct pfrag_cache *cache = NULL;
-	uint32_t left;
-
-	if (likely(lcore < RTE_MAX_LCORE)) {
-		cache = &pool->lcore[lcore].cache;
-		/*
-		 * A fragment of this lcore's current page: hand the reference
-		 * back to the cache's bias instead of the shared count. The
-		 * count is unchanged, so no atomic is needed.
-		 */
-		if (cache->page == page) {
-			cache->bias += count;
-			goto counted;
-		}
-	}
-	left = __atomic_sub_fetch(&page->refcnt, count, __ATOMIC_RELEASE);
-	if (left == 0) {
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		__pfrag_page_release(page);
-	} else if (unlikely(left > pfrag_page_bias(pool))) {
-		/* More than a cache's whole bias: the count went below zero. */
-		__pfrag_bad_put(page, count, left);
-	}
-counted:
-	/*
-	 * Counted last, with release (a plain store on x86): a pool that sees
-	 * this count sees the page back too, and this free touches the pool
-	 * no more, so that pfrag_pool_free() may run against it.
-	 */
-	if (likely(cache != NULL))
-		__atomic_store_n(&cache->stats.free, cache->stats.free + count,
-				 __ATOMIC_RELEASE);
-	else
-		__atomic_fetch_add(&pool->any.stats.free, count, __ATOMIC_RELEASE);
-}
-
-/**
- * Free a fragment, from any thread: one atomic decrement of its page's
- * count (none when the page is this lcore's current page). A pointer that
- * is not a fragment is logged and counted, never followed; NULL is ignored.
- */
-static inline void
-pfrag_free(void *va)
-{
-	struct pfrag_pool *pool = pfrag_virt2pool(va);
-	struct pfrag_page *page;
-
-	if (unlikely(pool == NULL)) {
-		/* NULL is nothing to free, as with free(3). */
-		if (va != NULL)
-			__pfrag_bad_free(va, "not in any pfrag pool");
-		return;
-	}
-	page = pfrag_pool_virt2page(pool, va);
-#if PFRAG_DEBUG
-	if (__pfrag_dbg_free(page, va) != 0)
-		return;
-#endif
-	__pfrag_page_free(pool, page, 1);
-}
-
-/**
- * Free @p n fragments. Consecutive fragments of one page cost one atomic
- * operation together, so free in allocation order where you can.
- */
-void
-pfrag_free_bulk(void **va, unsigned int n);
-
-/** Pool figures, summed over lcores and user caches. */
-struct pfrag_pool_info {
-	struct pfrag_stats stats;  /**< sums */
-	uint64_t frags_out;        /**< fragments allocated, not freed or drained */
-	uint32_t nb_pages;
-	uint32_t pages_free;       /**< in the ring and stashes */
-	uint32_t pages_in_use;     /**< held by caches or by fragments out, lost aside */
-	uint32_t page_size;
-	uint32_t user_caches;
-	uint32_t pages_lost;       /**< quarantined after an over-drop */
-};
+/* ---- Figures ---- */
 
 /** Fill @p info; exact when the pool is quiescent, a snapshot otherwise. */
 int
@@ -604,14 +457,6 @@ pfrag_pool_dump(FILE *f, const struct pfrag_pool *pool);
  */
 uint64_t
 pfrag_bad_free_count(void);
-
-/**
- * Call @p fn for every pool (released ones aside), under the lock of the
- * pool table: a pool cannot be freed while @p fn looks at it, and @p fn must
- * not create, free or release pools.
- */
-void
-pfrag_pool_walk(void (*fn)(struct pfrag_pool *pool, void *arg), void *arg);
 
 #ifdef __cplusplus
 }

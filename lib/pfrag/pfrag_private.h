@@ -27,12 +27,19 @@ extern int pfrag_logtype;
 #define PFRAG_EVENT_ADD_SHARED(st, name, n) ((void)(st))
 #endif
 
-/** Byte written over pages that are back in the pool (debug builds). */
-#define PFRAG_POISON 0x6b
-
+/*
+ * Debug checks of pages moving in and out of the pool (PFRAG_DEBUG): free
+ * pages are poisoned with PFRAG_POISON, a page leaving must still be. They
+ * compile to nothing otherwise, as the fast path's hooks in pfrag_core.h.
+ */
 #if PFRAG_DEBUG
 void pfrag_dbg_poison(struct pfrag_page *page);
 void pfrag_dbg_check_poison(struct pfrag_page *page);
+#define PFRAG_DBG_POISON(page) pfrag_dbg_poison(page)
+#define PFRAG_DBG_CHECK_POISON(page) pfrag_dbg_check_poison(page)
+#else
+#define PFRAG_DBG_POISON(page) ((void)0)
+#define PFRAG_DBG_CHECK_POISON(page) ((void)0)
 #endif
 
 #endif /* _PFRAG_PRIVATE_H_ */
