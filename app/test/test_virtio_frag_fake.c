@@ -954,6 +954,56 @@ test_tx_used_idx_jump(uint16_t port, struct rte_mempool *mp)
 	return TEST_SUCCESS;
 }
 
+/*
+ * A packet with room before its data takes one descriptor: the virtio-net
+ * header goes into its headroom, zeroed whatever those bytes held (the
+ * header of a packet received before, garbage), num_buffers included. The
+ * driver skips writing what is zero already; every byte must still be.
+ */
+static int
+test_tx_pushed_hdr(uint16_t port, struct rte_mempool *mp)
+{
+	static const uint8_t junk[] = { 0xff, 0x01, 0x80 };
+	struct rte_mbuf *pkts[RTE_DIM(junk) + 1];
+	const struct vring_desc *d;
+	unsigned int before, i, k;
+	const uint8_t *h;
+	uint16_t head;
+
+	TEST_ASSERT_SUCCESS(fake_restart(port), "restart");
+	before = rte_mempool_avail_count(mp);
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_alloc_bulk(mp, pkts, RTE_DIM(pkts)), "mbufs");
+	for (i = 0; i < RTE_DIM(pkts); i++) {
+		TEST_ASSERT_NOT_NULL(rte_pktmbuf_append(pkts[i], 60), "append");
+		h = rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, -VFRAG_HDR_LEN);
+		/* One byte set in each packet but the last, which is all zero. */
+		memset((uint8_t *)(uintptr_t)h, 0, VFRAG_HDR_LEN);
+		if (i < RTE_DIM(junk))
+			((uint8_t *)(uintptr_t)h)[i * 5 % VFRAG_HDR_LEN] = junk[i];
+	}
+	/* The last header byte (num_buffers' high half) in one more packet. */
+	((uint8_t *)rte_pktmbuf_mtod_offset(pkts[1], uint8_t *, -1))[0] = 0x42;
+	TEST_ASSERT_EQUAL(rte_eth_tx_burst(port, 0, pkts, RTE_DIM(pkts)), RTE_DIM(pkts),
+			  "burst");
+	for (i = 0; i < RTE_DIM(pkts); i++) {
+		head = fake.avail[1]->ring[fake.tx_seen++ & FAKE_MASK];
+		TEST_ASSERT(head < FAKE_RING, "head %u", head);
+		d = &fake.desc[1][head];
+		TEST_ASSERT(!(d->flags & VRING_DESC_F_NEXT), "packet %u: one descriptor", i);
+		TEST_ASSERT_EQUAL(d->len, 60u + VFRAG_HDR_LEN, "packet %u: length", i);
+		TEST_ASSERT_EQUAL(d->addr, rte_pktmbuf_mtod(pkts[i], uintptr_t) - VFRAG_HDR_LEN,
+				  "packet %u: header in the headroom", i);
+		h = (const uint8_t *)(uintptr_t)d->addr;
+		for (k = 0; k < VFRAG_HDR_LEN; k++)
+			TEST_ASSERT_EQUAL(h[k], 0, "packet %u: header byte %u is %#x", i, k,
+					  h[k]);
+		fake_tx_used(head);
+	}
+	TEST_ASSERT_EQUAL(rte_eth_tx_done_cleanup(port, 0, 0), RTE_DIM(pkts), "completions");
+	TEST_ASSERT_EQUAL(rte_mempool_avail_count(mp), before, "every packet freed");
+	return TEST_SUCCESS;
+}
+
 /* Issue 8 item 6: a header pool smaller than the ring is flagged at set-up. */
 static int
 test_rx_setup_warns(uint16_t port, struct rte_mempool *mp)
@@ -1036,6 +1086,8 @@ run_default(struct rte_mempool *mp)
 		ret = test_tx_scribbled_next(port, mp, 1);
 	if (ret == TEST_SUCCESS)
 		ret = test_tx_used_idx_jump(port, mp);
+	if (ret == TEST_SUCCESS)
+		ret = test_tx_pushed_hdr(port, mp);
 	if (ret == TEST_SUCCESS)
 		ret = test_rx_setup_warns(port, mp);
 	return run_finish(port, ret);

@@ -441,8 +441,10 @@ vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 /*
  * In order, chains finish in the order they were posted: a used entry for a
  * chain means every older chain is done too (a device may write only the
- * last entry of a batch). They go back oldest first, and their descriptors
- * stay linked in the reset circle, so no next pointer is written.
+ * last entry of a batch). So only the newest entry is read: the others say
+ * nothing more, and each line of the used ring read is a line the device
+ * is writing. Chains go back oldest first, and their descriptors stay
+ * linked in the reset circle, so no next pointer is written.
  */
 static uint16_t
 vfrag_tx_cleanup_inorder(struct virtio_frag_vq *vq, uint16_t nb_used)
@@ -453,33 +455,33 @@ vfrag_tx_cleanup_inorder(struct virtio_frag_vq *vq, uint16_t nb_used)
 	struct vfrag_tx_slot *slot;
 	uint32_t eid;
 
-	while (nb_used-- > 0) {
-		eid = __atomic_load_n(&used->ring[vq->used_cons & vq->mask].id,
-				      __ATOMIC_RELAXED);
-		vq->used_cons++;
-		if (unlikely(eid >= vq->nb_desc || vq->tx_slots[eid].m == NULL)) {
-			vq->stats.errors++;
-			continue;
-		}
-		do {
-			head = vq->tx_done;
-			slot = &vq->tx_slots[head];
-			if (unlikely(slot->m == NULL)) {
-				/* Not posted: our books and the ring disagree. */
-				vq->stats.errors++;
-				break;
-			}
-			vq->tx_done = (head + slot->ndesc) & vq->mask;
-			vq->nb_free += slot->ndesc;
-			done[nb_done++] = slot->m;
-			slot->m = NULL;
-			freed++;
-			if (nb_done == VFRAG_MAX_BURST) {
-				rte_pktmbuf_free_bulk(done, nb_done);
-				nb_done = 0;
-			}
-		} while (head != eid);
+	if (nb_used == 0)
+		return 0;
+	vq->used_cons += nb_used;
+	eid = __atomic_load_n(&used->ring[(uint16_t)(vq->used_cons - 1) & vq->mask].id,
+			      __ATOMIC_RELAXED);
+	if (unlikely(eid >= vq->nb_desc || vq->tx_slots[eid].m == NULL)) {
+		vq->stats.errors++;
+		return 0;
 	}
+	do {
+		head = vq->tx_done;
+		slot = &vq->tx_slots[head];
+		if (unlikely(slot->m == NULL)) {
+			/* Not posted: our books and the ring disagree. */
+			vq->stats.errors++;
+			break;
+		}
+		vq->tx_done = (head + slot->ndesc) & vq->mask;
+		vq->nb_free += slot->ndesc;
+		done[nb_done++] = slot->m;
+		slot->m = NULL;
+		freed++;
+		if (nb_done == VFRAG_MAX_BURST) {
+			rte_pktmbuf_free_bulk(done, nb_done);
+			nb_done = 0;
+		}
+	} while (head != eid);
 	if (nb_done > 0)
 		rte_pktmbuf_free_bulk(done, nb_done);
 	return freed;
@@ -558,6 +560,24 @@ vfrag_tx_can_push(const struct rte_mbuf *m)
 	return RTE_MBUF_HAS_EXTBUF(m) && rte_mbuf_ext_refcnt_read(m->shinfo) == 1;
 }
 
+/*
+ * Zero the virtio-net header in a packet's headroom, writing only what is
+ * not zero already: a buffer sent before keeps its zeroed header, and
+ * leaving its line clean spares the device a miss on our cache when it
+ * reads the header back.
+ */
+static __rte_always_inline void
+vfrag_tx_hdr_clear(void *p)
+{
+	uint64_t lo;
+	uint32_t hi;
+
+	memcpy(&lo, p, sizeof(lo));
+	memcpy(&hi, (uint8_t *)p + sizeof(lo), sizeof(hi));
+	if (unlikely((lo | hi) != 0))
+		memset(p, 0, VFRAG_HDR_LEN);
+}
+
 uint16_t
 virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
@@ -597,8 +617,8 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		head = vq->free_head;
 		if (need == 1) {
-			memset(rte_pktmbuf_mtod_offset(m, void *, -VFRAG_HDR_LEN), 0,
-			       VFRAG_HDR_LEN);
+			vfrag_tx_hdr_clear(rte_pktmbuf_mtod_offset(m, void *,
+								   -VFRAG_HDR_LEN));
 			desc[head].addr = vfrag_seg_addr(vq, m) - VFRAG_HDR_LEN;
 			desc[head].len = m->data_len + VFRAG_HDR_LEN;
 			desc[head].flags = 0;
