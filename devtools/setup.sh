@@ -5,7 +5,9 @@
 #  2. fetch the distro's DPDK source of exactly the installed version (cached in
 #     $PFRAG_CACHE, default ~/.cache/pfrag) and copy its driver-SDK headers and
 #     pmdinfogen into .deps/dpdk-sdk (ignored by git);
-#  3. reserve 2 MB hugepages and mount hugetlbfs, when the machine lets us.
+#  3. reserve 2 MB hugepages and mount hugetlbfs, when the machine lets us;
+#  4. fetch the guest kernel of the vm-tests (Debian's linux-image-6.1.*-amd64:
+#     vmlinuz, uio, uio_pci_generic) once into ~/.cache/pfrag-vm (test/vm/kernel.sh).
 # Options: --no-apt (skip package installs), --no-huge (skip hugepage set-up).
 set -euo pipefail
 
@@ -133,7 +135,18 @@ setup_hugepages() {
 	fi
 }
 
+# The vm-tests' guest kernel; without it those tests are skipped, not failed.
+fetch_guest_kernel() {
+	local dir
+	if dir=$("$top/test/vm/kernel.sh" --fetch); then
+		say "guest kernel for vm-tests in $dir"
+	else
+		say "WARNING: no guest kernel for vm-tests; they will be reported as skipped"
+	fi
+}
+
 [ $do_apt -eq 1 ] && install_packages
 fetch_sdk
 [ $do_huge -eq 1 ] && setup_hugepages
+fetch_guest_kernel
 exit 0

@@ -33,7 +33,7 @@ enum pfrag_test_suite_kind {
 	PERF,     /* prints figures next to an anchor */
 	STRESS,   /* long or many-thread runs, short by default */
 	INTEROP,  /* against the distro dpdk-testpmd */
-	VM,       /* inside a QEMU guest */
+	VM,       /* QEMU guests: test/vm/ scripts are this suite, units may join */
 };
 
 /** Unit needs. */
