@@ -1,45 +1,57 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
 /*
- * pfrag-bench: benchmarks printed beside their anchors, measured in the same
- * run, then written as CSV and, when gnuplot is installed, a PNG bar chart
- * of the ratios.
+ * pfrag-bench: the studies of issue 11, one sub-command each. Every figure is
+ * printed beside its anchor, measured in the same run, with the ratio; then
+ * written as CSV and as a PNG plot (gnuplot) into a results folder, with the
+ * goals the figures meet or miss.
  *
- *   pfrag-bench [EAL args] -- [--iter N] [--csv FILE] [--png FILE]
+ *   pfrag-bench [EAL args] -- STUDY [--out DIR] [--smoke] [--iter N]
+ *
+ * STUDY: alloc, drain, memory, scale, pmd. --smoke: tiny sizes, seconds in
+ * all (the test suite runs it so that the studies cannot rot).
  */
 
+#include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 
-#include "pool_bench.h"
+#include "bench.h"
 
-static unsigned int iterations = 2000000;
-static const char *csv_path = "pfrag-bench.csv";
-static const char *png_path = "pfrag-bench.png";
+static const char *study;
+static char out_dir[PATH_MAX];
+static unsigned int iterations;
+static int smoke;
 
 static void
 usage(const char *prog)
 {
-	printf("usage: %s [EAL args] -- [--iter N] [--csv FILE] [--png FILE]\n"
-	       "  --iter N    operations per figure (default %u)\n"
-	       "  --csv FILE  results as CSV (default %s)\n"
-	       "  --png FILE  ratio chart, needs gnuplot (default %s; '' for none)\n",
-	       prog, iterations, csv_path, png_path);
+	printf("usage: %s [EAL args] -- STUDY [--out DIR] [--smoke] [--iter N]\n"
+	       "  STUDY       alloc | drain | memory | scale | pmd\n"
+	       "  --out DIR   results folder (default <build>/bench-results/<time>)\n"
+	       "  --smoke     tiny sizes: a check that the study runs, not a figure\n"
+	       "  --iter N    operations per figure (alloc, scale)\n", prog);
 }
 
 static int
 parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "smoke", no_argument, NULL, 's' },
 		{ "iter", required_argument, NULL, 'i' },
-		{ "csv", required_argument, NULL, 'c' },
-		{ "png", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -48,6 +60,12 @@ parse_args(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'o':
+			snprintf(out_dir, sizeof(out_dir), "%s", optarg);
+			break;
+		case 's':
+			smoke = 1;
+			break;
 		case 'i':
 			iterations = strtoul(optarg, &end, 10);
 			if (*end != '\0' || iterations < 1000) {
@@ -55,75 +73,212 @@ parse_args(int argc, char **argv)
 				return -1;
 			}
 			break;
-		case 'c':
-			csv_path = optarg;
-			break;
-		case 'p':
-			png_path = optarg;
-			break;
 		default:
 			return -1;
 		}
 	}
+	if (optind != argc - 1)
+		return -1;
+	study = argv[optind];
+	return 0;
+}
+
+/* <build>/bench-results/<time>: the build directory holds the binary in app/bench. */
+static int
+default_out_dir(void)
+{
+	char exe[PATH_MAX], stamp[32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	time_t now = time(NULL);
+	char *build;
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	build = dirname(dirname(dirname(exe)));
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+	snprintf(out_dir, sizeof(out_dir), "%s/bench-results/%s", build, stamp);
 	return 0;
 }
 
 static int
-write_csv(const struct pool_bench_result *res)
+mkdir_p(const char *dir)
 {
-	unsigned int i;
-	FILE *f = fopen(csv_path, "w");
+	char path[PATH_MAX];
+	char *p;
 
-	if (f == NULL) {
-		perror(csv_path);
-		return -1;
+	snprintf(path, sizeof(path), "%s", dir);
+	for (p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
 	}
-	fprintf(f, "case,anchor,pfrag_ns,anchor_ns,ratio\n");
-	for (i = 0; i < res->nb_rows; i++)
-		fprintf(f, "\"%s\",\"%s\",%.3f,%.3f,%.3f\n", res->rows[i].name,
-			res->rows[i].anchor, res->rows[i].ours, res->rows[i].theirs,
-			res->rows[i].ours / res->rows[i].theirs);
-	fclose(f);
-	printf("wrote %s\n", csv_path);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return -1;
 	return 0;
 }
 
-/* A bar chart of the ratios; the dashed line at 1.0 is parity with the anchor. */
+/* Worst (largest) ratio and aux figure of the rows whose anchor is @p anchor in groups with @p prefix. */
 static void
-write_png(const struct pool_bench_result *res)
+worst(const struct bench_table *t, const char *prefix, const char *anchor, double *ratio,
+      double *aux, const char **where)
 {
 	unsigned int i;
-	FILE *gp;
 
-	if (png_path[0] == '\0')
-		return;
-	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-		printf("gnuplot not installed: no %s (apt-get install gnuplot-nox)\n", png_path);
-		return;
+	*ratio = -INFINITY;
+	*aux = -INFINITY;
+	*where = "no row";
+	for (i = 0; i < t->nb_rows; i++) {
+		const struct bench_row *r = &t->rows[i];
+
+		if (strncmp(r->group, prefix, strlen(prefix)) != 0 ||
+		    strcmp(r->anchor, anchor) != 0)
+			continue;
+		if (bench_ratio(r) > *ratio) {
+			*ratio = bench_ratio(r);
+			*where = r->name;
+		}
+		*aux = RTE_MAX(*aux, r->ours_aux);
 	}
-	gp = popen("gnuplot", "w");
-	if (gp == NULL)
-		return;
-	fprintf(gp, "$data << EOD\n");
-	for (i = 0; i < res->nb_rows; i++)
-		fprintf(gp, "\"%s vs %s\"\t%.3f\n", res->rows[i].name, res->rows[i].anchor,
-			res->rows[i].ours / res->rows[i].theirs);
-	fprintf(gp, "EOD\n"
-		"set terminal pngcairo noenhanced size 1400,800\nset output '%s'\n"
-		"set datafile separator '\\t'\nset key off\nset style fill solid 0.6\n"
-		"set boxwidth 0.7\nset xtics rotate by -50 font ',8'\nset bmargin 16\n"
-		"set ylabel 'ns per op, pfrag / anchor (below 1 is faster)'\n"
-		"set title 'pfrag-bench: pfrag against its anchors, same run'\n"
-		"set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2\n"
-		"plot $data using 0:2:xticlabels(1) with boxes\n", png_path);
-	if (pclose(gp) == 0)
-		printf("wrote %s\n", png_path);
 }
+
+static void
+alloc_goals(const struct bench_table *t)
+{
+	double ratio, cyc, dummy;
+	const char *where, *w2;
+
+	worst(t, "alloc+free pair", "rte_mempool get/put", &ratio, &cyc, &where);
+	bench_goal(out_dir, "alloc", "alloc+free pair <= 10 cycles at every size and depth",
+		   cyc <= 10, "worst %.1f cycles", cyc);
+	bench_goal(out_dir, "alloc", "alloc+free pair <= 0.55x rte_mempool get/put",
+		   ratio <= 0.55, "worst %.2fx at %s", ratio, where);
+	worst(t, "freed on another lcore", "rte_mempool get/put", &ratio, &dummy, &w2);
+	bench_goal(out_dir, "alloc", "cross-lcore free <= 1.0x rte_mempool", ratio <= 1.0,
+		   "worst %.2fx at %s", ratio, w2);
+	worst(t, "bulk", "rte_pktmbuf alloc/free", &ratio, &dummy, &where);
+	bench_goal(out_dir, "alloc", "bulk <= 0.25x rte_pktmbuf bulk at every size",
+		   ratio <= 0.25, "worst %.2fx at %s", ratio, where);
+}
+
+static void
+drain_goals(const struct bench_table *t)
+{
+	double speedup = INFINITY;
+	const char *where = "no row";
+	unsigned int i;
+
+	for (i = 0; i < t->nb_rows; i++) {
+		const struct bench_row *r = &t->rows[i];
+
+		if (strcmp(r->series, "pfrag_drain_bulk") != 0)
+			continue;
+		if (1 / bench_ratio(r) < speedup) {
+			speedup = 1 / bench_ratio(r);
+			where = r->name;
+		}
+	}
+	bench_goal(out_dir, "drain", "bulk drain >= 10x faster than one free per fragment",
+		   speedup >= 10, "least %.1fx at %s", speedup, where);
+}
+
+static void
+memory_goals(const struct bench_table *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nb_rows; i++) {
+		const struct bench_row *r = &t->rows[i];
+
+		if (strcmp(r->group, "per posted RX slot") == 0 && r->x == 64 &&
+		    strstr(r->series, "adaptive") != NULL)
+			bench_goal(out_dir, "memory",
+				   "bytes pinned per posted RX slot <= 0.25x (64 B, adaptive)",
+				   bench_ratio(r) <= 0.25, "%.0f vs %.0f bytes, %.3fx",
+				   r->ours, r->theirs, bench_ratio(r));
+	}
+}
+
+static int
+run_alloc(struct bench_table *t)
+{
+	static const uint32_t sizes[] = { 64, 256, 1500, 2048, 4096, 9000 };
+	static const uint32_t smoke_sizes[] = { 64, 9000 };
+	static const unsigned int depths[] = { 32, 256, 4096 };
+	struct bench_alloc_cfg cfg = {
+		.iterations = iterations != 0 ? iterations : smoke ? 20000 : 1000000,
+		.sizes = smoke ? smoke_sizes : sizes,
+		.nb_sizes = smoke ? RTE_DIM(smoke_sizes) : RTE_DIM(sizes),
+		.depths = depths,
+		.nb_depths = smoke ? 2 : RTE_DIM(depths),
+		.bulk = 32,
+		.cross = 1,
+	};
+
+	return bench_alloc(t, &cfg);
+}
+
+static int
+run_drain(struct bench_table *t)
+{
+	static const unsigned int rings[] = { 256, 512, 1024, 2048, 4096 };
+	static const uint32_t bufs[] = { 256, 2048 };
+	struct bench_drain_cfg cfg = {
+		.rings = rings,
+		.nb_rings = smoke ? 2 : RTE_DIM(rings),
+		.buf_sizes = bufs,
+		.nb_buf_sizes = RTE_DIM(bufs),
+		.repeat = smoke ? 3 : 31,
+	};
+
+	return bench_drain(t, &cfg);
+}
+
+static int
+run_memory(struct bench_table *t)
+{
+	struct bench_memory_cfg cfg = {
+		.ring = smoke ? 256 : 1024,
+		.held = smoke ? 256 : 2048,
+		.fixed_buf = 2048,
+		.nb_traffics = smoke ? 2 : 0,
+		.sock_dir = out_dir,
+	};
+
+	return bench_memory(t, &cfg);
+}
+
+static int
+run_scale(struct bench_table *t)
+{
+	struct bench_scale_cfg cfg = {
+		.iterations = iterations != 0 ? iterations : smoke ? 20000 : 2000000,
+		.size = 2048,
+		.depth = 256,
+	};
+
+	return bench_scale(t, &cfg);
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct bench_table *t);
+	void (*goals)(const struct bench_table *t);
+} studies[] = {
+	{ "alloc", run_alloc, alloc_goals },
+	{ "drain", run_drain, drain_goals },
+	{ "memory", run_memory, memory_goals },
+	{ "scale", run_scale, NULL },
+};
 
 int
 main(int argc, char **argv)
 {
-	static struct pool_bench_result res;
+	static struct bench_table table;
+	unsigned int i;
 	int ret;
 
 	ret = rte_eal_init(argc, argv);
@@ -138,20 +293,32 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 2;
 	}
-
-	printf("pool: ns per alloc+free pair, %u per figure, best of 3\n", iterations);
-	ret = pool_bench_run(&res, iterations);
-	if (ret != 0) {
-		fprintf(stderr, "pool benchmark set-up failed: %s\n", rte_strerror(-ret));
+	for (i = 0; i < RTE_DIM(studies); i++)
+		if (strcmp(study, studies[i].name) == 0)
+			break;
+	if (i == RTE_DIM(studies)) {
+		fprintf(stderr, "unknown study %s\n", study);
+		usage(argv[0]);
+		rte_eal_cleanup();
+		return 2;
+	}
+	if ((out_dir[0] == '\0' && default_out_dir() != 0) || mkdir_p(out_dir) != 0) {
+		fprintf(stderr, "cannot make the results folder %s\n", out_dir);
 		rte_eal_cleanup();
 		return 1;
 	}
-	bench_print(res.rows, res.nb_rows);
-	if (res.failures != 0 || res.frags_out != 0)
-		fprintf(stderr, "WARNING: %u allocations failed, %" PRIu64 " fragments out\n",
-			res.failures, res.frags_out);
-	if (write_csv(&res) == 0)
-		write_png(&res);
+	printf("pfrag-bench %s%s: results in %s\n", study, smoke ? " (smoke: tiny sizes)" : "",
+	       out_dir);
+	ret = studies[i].run(&table);
+	if (ret != 0)
+		fprintf(stderr, "%s: set-up failed: %s\n", study, rte_strerror(-ret));
+	if (table.nb_rows > 0) {
+		bench_print(stdout, &table);
+		if (bench_write_csv(&table, out_dir) != 0 || bench_plot(&table, out_dir) < 0)
+			ret = ret != 0 ? ret : -EIO;
+	}
+	if (ret == 0 && studies[i].goals != NULL)
+		studies[i].goals(&table);
 	rte_eal_cleanup();
-	return res.failures == 0 && res.frags_out == 0 ? 0 : 1;
+	return ret == 0 && table.failures == 0 && table.nb_rows > 0 ? 0 : 1;
 }
