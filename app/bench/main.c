@@ -209,7 +209,7 @@ run_alloc(struct bench_table *t)
 	static const uint32_t smoke_sizes[] = { 64, 9000 };
 	static const unsigned int depths[] = { 32, 256, 4096 };
 	struct bench_alloc_cfg cfg = {
-		.iterations = iterations != 0 ? iterations : smoke ? 20000 : 1000000,
+		.iterations = iterations != 0 ? iterations : smoke ? 4000 : 1000000,
 		.sizes = smoke ? smoke_sizes : sizes,
 		.nb_sizes = smoke ? RTE_DIM(smoke_sizes) : RTE_DIM(sizes),
 		.depths = depths,
@@ -255,7 +255,7 @@ static int
 run_scale(struct bench_table *t)
 {
 	struct bench_scale_cfg cfg = {
-		.iterations = iterations != 0 ? iterations : smoke ? 20000 : 2000000,
+		.iterations = iterations != 0 ? iterations : smoke ? 4000 : 2000000,
 		.size = 2048,
 		.depth = 256,
 	};
