@@ -46,7 +46,7 @@
 #include "pfrag.h"
 #include "pfrag_mbuf.h"
 
-#define MAX_PORTS 2
+#define MAX_PORTS 4
 #define MAX_QUEUES 8
 #define MAX_SIZES 8
 #define BURST 32
@@ -108,7 +108,7 @@ static struct q_counts counts[MAX_PORTS][MAX_QUEUES];
 static void
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [EAL args] -- --port BDF [--port BDF] "
+	fprintf(stderr, "usage: %s [EAL args] -- --port BDF [--port BDF]... "
 		"[--mode rx|tx|loop] [--secs N] [--queues N] [--sizes L[,L...]]\n"
 		"       [--count N] [--window N] [--devargs k=v[,k=v]]\n", prog);
 }
@@ -573,10 +573,19 @@ run_loop(void)
 	unsigned int p, i;
 	int fail = 0;
 
-	for (p = 0; p < opt.nb_ports; p++)
+	for (p = 0; p < opt.nb_ports; p++) {
+		unsigned int q;
+
 		for (i = 0; i < opt.nb_sizes; i++)
 			if (run_loop_size(p, opt.sizes[i]) < 0)
 				fail = 1;
+		/* Frames go out round-robin over the queues: each must have carried some. */
+		printf("RESULT loopq port=%u", port_ids[p]);
+		for (q = 0; q < opt.queues; q++)
+			printf(" tx_q%u=%" PRIu64 " rx_q%u=%" PRIu64, q, counts[p][q].tx, q,
+			       counts[p][q].rx);
+		printf("\n");
+	}
 	return fail ? -1 : 0;
 }
 
