@@ -95,10 +95,22 @@ struct virtio_frag_ops {
 			     int len);
 	/** Writing DRIVER_OK starts the device, 0 resets it. */
 	int (*set_status)(struct virtio_frag_hw *hw, uint8_t status);
+	/**
+	 * The status as the device reports it: a virtio 1.0 device clears
+	 * FEATURES_OK when it cannot work with the features the driver took.
+	 * NULL: the transport keeps no status apart from what was written.
+	 */
+	uint8_t (*get_status)(struct virtio_frag_hw *hw);
 	uint64_t (*get_features)(struct virtio_frag_hw *hw);
 	int (*set_features)(struct virtio_frag_hw *hw, uint64_t features);
 	/** Queue pairs the device offers. */
 	uint16_t (*get_queue_num)(struct virtio_frag_hw *hw);
+	/**
+	 * Entries of virtqueue @p vq_index: the most the device takes or, when
+	 * *@p fixed is set, the only size it takes; 0 when it has no such
+	 * queue. NULL: any size up to VFRAG_MAX_RING_SIZE.
+	 */
+	uint16_t (*get_queue_size)(struct virtio_frag_hw *hw, uint16_t vq_index, int *fixed);
 	/** Tell the device where the rings of @p vq are (before DRIVER_OK). */
 	int (*setup_queue)(struct virtio_frag_hw *hw, struct virtio_frag_vq *vq);
 	/** Stop the device using @p vq; it no longer reads or writes the ring. */
@@ -135,6 +147,7 @@ struct vfrag_q_stats {
 	uint64_t drained_frags;/* RX: fragments reclaimed at teardown */
 	uint64_t idx_jumps;    /* used->idx moved past the ring: resynchronised */
 	uint64_t discarded;    /* RX: buffers of dropped chains consumed */
+	uint64_t no_iova;      /* TX: packets with a segment without IOVA, freed */
 };
 
 /** What the driver keeps per RX descriptor: one line holds four. */
@@ -163,7 +176,11 @@ struct virtio_frag_vq {
 	uint16_t port_id;
 	uint8_t is_tx;
 	uint8_t use_va;         /* descriptors carry VAs (virtio-user) */
+	uint16_t hdr_len;       /* virtio-net header: 12, or 10 (legacy, no mergeable) */
 	struct virtio_frag_hw *hw;
+	rte_iova_t ring_iova;   /* where the device finds the ring (IOVA transports) */
+	const struct rte_memzone *ring_mz; /* IOVA-contiguous ring memory, or NULL */
+	void *notify_addr;      /* transport: where a kick is written (modern PCI) */
 	int kickfd;             /* transport: eventfd written to notify */
 	int callfd;
 	struct vfrag_q_stats stats;
@@ -225,7 +242,11 @@ struct virtio_frag_hw {
 	uint16_t nb_tx_queues;
 	uint16_t mtu;
 	uint8_t use_va;
+	uint8_t legacy;                  /* transport: virtio 0.95 interface, no VERSION_1 */
+	uint8_t ctrl_vq_ok;              /* transport: runs a control queue */
 	uint8_t started;
+	uint16_t dev_max_pairs;          /* device's max_virtqueue_pairs, bounded */
+	struct virtio_frag_cvq *cvq;     /* control queue, with VIRTIO_NET_F_CTRL_VQ */
 	struct rte_ether_addr mac;
 	struct pfrag_pool *pool;
 	int own_pool;
@@ -315,6 +336,51 @@ int virtio_frag_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_n
 				 unsigned int size);
 int virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned int n);
 int virtio_frag_xstats_reset(struct rte_eth_dev *dev);
+
+/* virtio_frag_features.c: what the driver takes from what the device offers. */
+/** What the driver can do with a device: the input of negotiation. */
+struct virtio_frag_want {
+	uint8_t modern;     /* virtio 1.0 interface: VERSION_1 required */
+	uint8_t mrg_rxbuf;  /* devarg mrg_rxbuf */
+	uint8_t in_order;   /* devarg in_order */
+	uint8_t ctrl_vq;    /* the transport runs a control queue */
+	uint8_t iova;       /* descriptors carry IOVAs */
+};
+/**
+ * Features to accept from @p offered: what the driver implements, nothing
+ * else. 0, or -ENOTSUP with the reason in @p why when the device lacks what
+ * the driver needs.
+ */
+int virtio_frag_negotiate(uint64_t offered, const struct virtio_frag_want *w,
+			  uint64_t *accepted, char *why, size_t why_len);
+/**
+ * Ring size for a virtqueue: @p asked within the device's @p dev_size, which
+ * is the only size (@p fixed, legacy) or the largest. -EINVAL when a fixed
+ * size is not a power of two in [VFRAG_MIN_RING_SIZE, VFRAG_MAX_RING_SIZE],
+ * or a largest size is below VFRAG_MIN_RING_SIZE.
+ */
+int virtio_frag_ring_size(uint16_t asked, uint16_t dev_size, int fixed);
+/** virtio-net header bytes with negotiated @p features: 12, or 10 (legacy). */
+uint16_t virtio_frag_hdr_len(uint64_t features);
+
+/* virtio_frag_cvq.c: the control virtqueue (VIRTIO_NET_F_CTRL_VQ). */
+/** A command's deadline: the device's ack must be back by then. */
+#define VFRAG_CVQ_TIMEOUT_MS    1000u
+struct virtio_frag_cvq;
+/** Set up (allocating at first) the control queue, before DRIVER_OK. */
+int virtio_frag_cvq_setup(struct virtio_frag_hw *hw);
+/** Release the control queue; the device is reset or gone. */
+void virtio_frag_cvq_free(struct virtio_frag_hw *hw);
+/** One command and its ack: 0, -ETIMEDOUT, -EIO (refused, or queue unusable), -ENOTSUP. */
+int virtio_frag_cvq_command(struct virtio_frag_hw *hw, uint8_t cls, uint8_t cmd,
+			    const void *data, uint16_t len);
+/** VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET. */
+int virtio_frag_cvq_set_pairs(struct virtio_frag_hw *hw, uint16_t pairs);
+/** VIRTIO_NET_CTRL_RX: @p cmd PROMISC or ALLMULTI, on or off. */
+int virtio_frag_cvq_rx_mode(struct virtio_frag_hw *hw, uint8_t cmd, int on);
+/** Commands sent and commands that failed (timed out, refused). */
+void virtio_frag_cvq_counters(const struct virtio_frag_hw *hw, uint64_t *commands,
+			      uint64_t *failures);
 
 /* virtio_frag_devargs.c: the devargs every transport shares. */
 struct rte_kvargs;

@@ -105,9 +105,11 @@ static int
 virtio_frag_start(struct rte_eth_dev *dev)
 {
 	struct virtio_frag_hw *hw = dev->data->dev_private;
+	struct virtio_frag_want want_in;
 	uint64_t dev_features, want;
+	uint16_t i, pairs;
 	uint8_t status;
-	uint16_t i;
+	char why[128];
 	int ret;
 
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
@@ -121,27 +123,33 @@ virtio_frag_start(struct rte_eth_dev *dev)
 	status = VFRAG_STATUS_ACK | VFRAG_STATUS_DRIVER;
 	hw->ops->set_status(hw, status);
 	dev_features = hw->ops->get_features(hw);
-	want = VFRAG_BIT(VFRAG_F_VERSION_1) | VFRAG_BIT(VFRAG_NET_F_MAC) |
-		VFRAG_BIT(VFRAG_NET_F_STATUS);
-	if (hw->args.mrg_rxbuf)
-		want |= VFRAG_BIT(VFRAG_NET_F_MRG_RXBUF);
-	/* In order: TX completion needs no free list, the device reads ahead. */
-	if (hw->args.in_order)
-		want |= VFRAG_BIT(VFRAG_F_IN_ORDER);
 	/*
-	 * Never VIRTIO_NET_F_MQ: virtio makes it depend on a control queue,
-	 * which this driver has not. More queue pairs are the transport's:
-	 * get_queue_num() says how many (vhost-user enables each vring).
+	 * Only what the driver implements (virtio_frag_features.c). MQ needs
+	 * the control queue: without one (vhost-user) more queue pairs are
+	 * the transport's business, get_queue_num() says how many.
 	 */
-	if (!(dev_features & VFRAG_BIT(VFRAG_F_VERSION_1))) {
-		VFRAG_LOG(ERR, "port %u: device does not offer VERSION_1", dev->data->port_id);
-		return -ENOTSUP;
+	want_in.modern = !hw->legacy;
+	want_in.mrg_rxbuf = (uint8_t)hw->args.mrg_rxbuf;
+	want_in.in_order = (uint8_t)hw->args.in_order;
+	want_in.ctrl_vq = hw->ctrl_vq_ok;
+	want_in.iova = !hw->use_va;
+	ret = virtio_frag_negotiate(dev_features, &want_in, &want, why, sizeof(why));
+	if (ret < 0) {
+		VFRAG_LOG(ERR, "port %u: device refused: %s", dev->data->port_id, why);
+		hw->ops->set_status(hw, 0);
+		return ret;
 	}
-	if ((want & VFRAG_BIT(VFRAG_NET_F_MRG_RXBUF)) &&
-	    !(dev_features & VFRAG_BIT(VFRAG_NET_F_MRG_RXBUF)))
+	if (hw->args.mrg_rxbuf && !(want & VFRAG_BIT(VFRAG_NET_F_MRG_RXBUF)))
 		VFRAG_LOG(NOTICE, "port %u: device has no mergeable RX buffers: "
 			  "posting full-frame buffers", dev->data->port_id);
-	hw->features = dev_features & want;
+	pairs = RTE_MAX(hw->nb_rx_queues, hw->nb_tx_queues);
+	if (hw->ctrl_vq_ok && pairs > 1 && !(want & VFRAG_BIT(VFRAG_NET_F_MQ))) {
+		VFRAG_LOG(ERR, "port %u: %u queue pairs configured, the device did not "
+			  "offer VIRTIO_NET_F_MQ with a control queue", dev->data->port_id, pairs);
+		hw->ops->set_status(hw, 0);
+		return -ENOTSUP;
+	}
+	hw->features = want;
 	hw->guest_features = want;
 	VFRAG_LOG(INFO, "port %u: device features 0x%" PRIx64 ", negotiated 0x%" PRIx64,
 		  dev->data->port_id, dev_features, hw->features);
@@ -150,9 +158,20 @@ virtio_frag_start(struct rte_eth_dev *dev)
 		if (virtio_frag_rx_room_check(hw->rxq[i],
 				vfrag_with_feature(hw, VFRAG_NET_F_MRG_RXBUF)) < 0)
 			return -EINVAL;
-	hw->ops->set_features(hw, hw->features);
+	ret = hw->ops->set_features(hw, hw->features);
+	if (ret < 0)
+		goto fail;
 	status |= VFRAG_STATUS_FEATURES_OK;
 	hw->ops->set_status(hw, status);
+	/* virtio 1.0: the device says whether it can work with what we took. */
+	if (!hw->legacy && hw->ops->get_status != NULL &&
+	    !(hw->ops->get_status(hw) & VFRAG_STATUS_FEATURES_OK)) {
+		VFRAG_LOG(ERR, "port %u: device refused features %#" PRIx64 " (FEATURES_OK "
+			  "not set): it needs something this driver does not implement",
+			  dev->data->port_id, hw->features);
+		ret = -ENOTSUP;
+		goto fail;
+	}
 
 	for (i = 0; i < hw->nb_rx_queues; i++) {
 		ret = virtio_frag_vq_reset(hw->rxq[i]);
@@ -168,10 +187,25 @@ virtio_frag_start(struct rte_eth_dev *dev)
 		if (ret < 0)
 			goto fail;
 	}
+	ret = virtio_frag_cvq_setup(hw);
+	if (ret < 0)
+		goto fail;
 	hw->started = 1;
 	ret = hw->ops->set_status(hw, status | VFRAG_STATUS_DRIVER_OK);
 	if (ret < 0)
 		goto fail;
+	/*
+	 * The device starts with one pair: the others are switched on by
+	 * command (vhost-user enables them itself: no MQ negotiated there).
+	 */
+	if (pairs > 1 && vfrag_with_feature(hw, VFRAG_NET_F_MQ)) {
+		ret = virtio_frag_cvq_set_pairs(hw, pairs);
+		if (ret < 0) {
+			VFRAG_LOG(ERR, "port %u: the device did not take %u queue pairs",
+				  dev->data->port_id, pairs);
+			goto fail;
+		}
+	}
 	for (i = 0; i < hw->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (i = 0; i < hw->nb_tx_queues; i++)
@@ -230,6 +264,7 @@ virtio_frag_close(struct rte_eth_dev *dev)
 	 */
 	if (hw->ops != NULL)
 		hw->ops->dev_close(hw);
+	virtio_frag_cvq_free(hw);
 	for (i = 0; i < dev->data->nb_rx_queues; i++)
 		virtio_frag_rx_queue_release(dev, i);
 	for (i = 0; i < dev->data->nb_tx_queues; i++)
@@ -286,11 +321,44 @@ virtio_frag_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *mac)
 	return ret;
 }
 
-/* The backend delivers every frame: filtering modes are accepted as they are. */
+/*
+ * RX modes are control queue commands (VIRTIO_NET_F_CTRL_RX). Without it
+ * the device delivers every frame: the modes are accepted as they are. A
+ * stopped port has no control queue running: ethdev applies the modes
+ * again at start.
+ */
 static int
-virtio_frag_filter_mode(struct rte_eth_dev *dev __rte_unused)
+vfrag_rx_mode(struct rte_eth_dev *dev, uint8_t cmd, int on)
 {
-	return 0;
+	struct virtio_frag_hw *hw = dev->data->dev_private;
+
+	if (!hw->started || !vfrag_with_feature(hw, VFRAG_NET_F_CTRL_RX))
+		return 0;
+	return virtio_frag_cvq_rx_mode(hw, cmd, on);
+}
+
+static int
+virtio_frag_promisc_enable(struct rte_eth_dev *dev)
+{
+	return vfrag_rx_mode(dev, VFRAG_NET_CTRL_RX_PROMISC, 1);
+}
+
+static int
+virtio_frag_promisc_disable(struct rte_eth_dev *dev)
+{
+	return vfrag_rx_mode(dev, VFRAG_NET_CTRL_RX_PROMISC, 0);
+}
+
+static int
+virtio_frag_allmulti_enable(struct rte_eth_dev *dev)
+{
+	return vfrag_rx_mode(dev, VFRAG_NET_CTRL_RX_ALLMULTI, 1);
+}
+
+static int
+virtio_frag_allmulti_disable(struct rte_eth_dev *dev)
+{
+	return vfrag_rx_mode(dev, VFRAG_NET_CTRL_RX_ALLMULTI, 0);
 }
 
 static const struct eth_dev_ops virtio_frag_eth_ops = {
@@ -312,13 +380,29 @@ static const struct eth_dev_ops virtio_frag_eth_ops = {
 	.xstats_reset = virtio_frag_xstats_reset,
 	.mtu_set = virtio_frag_mtu_set,
 	.mac_addr_set = virtio_frag_mac_addr_set,
-	.promiscuous_enable = virtio_frag_filter_mode,
-	.promiscuous_disable = virtio_frag_filter_mode,
-	.allmulticast_enable = virtio_frag_filter_mode,
-	.allmulticast_disable = virtio_frag_filter_mode,
+	.promiscuous_enable = virtio_frag_promisc_enable,
+	.promiscuous_disable = virtio_frag_promisc_disable,
+	.allmulticast_enable = virtio_frag_allmulti_enable,
+	.allmulticast_disable = virtio_frag_allmulti_disable,
 };
 
 /* ---- probe and remove, called by the transports ---- */
+
+/* Pages without an IOVA would put RTE_BAD_IOVA into descriptors: refuse them. */
+static int
+vfrag_pool_iova_check(const struct pfrag_pool *pool)
+{
+	uint32_t i, bad = 0;
+
+	for (i = 0; i < pool->nb_pages; i++)
+		bad += pool->pages[i].iova == RTE_BAD_IOVA;
+	if (bad == 0)
+		return 0;
+	VFRAG_LOG(ERR, "pool %s: %u of %u pages have no IOVA: the device cannot reach "
+		  "them (create the pool with PFRAG_POOL_F_IOVA_CONTIG)", pool->name, bad,
+		  pool->nb_pages);
+	return -EINVAL;
+}
 
 static int
 vfrag_pool_get(struct virtio_frag_hw *hw, uint16_t port_id)
@@ -332,6 +416,10 @@ vfrag_pool_get(struct virtio_frag_hw *hw, uint16_t port_id)
 		if (hw->pool == NULL) {
 			VFRAG_LOG(ERR, "devarg pool=%s: no such pfrag pool", a->pool);
 			return -ENOENT;
+		}
+		if (!hw->use_va && vfrag_pool_iova_check(hw->pool) < 0) {
+			hw->pool = NULL;
+			return -EINVAL;
 		}
 		return 0;
 	}
@@ -347,7 +435,9 @@ vfrag_pool_get(struct virtio_frag_hw *hw, uint16_t port_id)
 	 * pool and its name at once): it is someone else's, and adopting it
 	 * would make our close release a pool its owner still uses.
 	 */
-	hw->pool = pfrag_pool_create(name, (int)rte_socket_id(), page_size, nb_pages, 0);
+	/* A device that reads fragments by DMA needs an IOVA for every page. */
+	hw->pool = pfrag_pool_create(name, (int)rte_socket_id(), page_size, nb_pages,
+				     hw->use_va ? 0 : PFRAG_POOL_F_IOVA_CONTIG);
 	if (hw->pool == NULL && rte_errno == EEXIST) {
 		VFRAG_LOG(ERR, "port %u: a pfrag pool named %s exists and is not this "
 			  "port's: pass pool=%s to share it", port_id, name, name);

@@ -10,6 +10,7 @@
  * to build for big-endian hosts rather than byte-swap on the data path.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_byteorder.h>
@@ -25,11 +26,17 @@
 #define VFRAG_NET_F_MAC             5
 #define VFRAG_NET_F_MRG_RXBUF       15
 #define VFRAG_NET_F_STATUS          16
+#define VFRAG_NET_F_CTRL_VQ         17
+#define VFRAG_NET_F_CTRL_RX         18
 #define VFRAG_NET_F_MQ              22
 #define VFRAG_F_NOTIFY_ON_EMPTY     24
 #define VFRAG_F_ANY_LAYOUT          27
 #define VFRAG_F_PROTOCOL_FEATURES   30  /* vhost-user: protocol features offered */
+#define VFRAG_F_INDIRECT_DESC       28  /* declined */
+#define VFRAG_F_EVENT_IDX           29  /* declined */
 #define VFRAG_F_VERSION_1           32
+#define VFRAG_F_ACCESS_PLATFORM     33  /* device DMA goes through the platform */
+#define VFRAG_F_RING_PACKED         34  /* declined: split rings only */
 #define VFRAG_F_IN_ORDER            35  /* buffers are used in the order made available */
 
 #define VFRAG_BIT(b) (1ULL << (b))
@@ -95,6 +102,17 @@ struct virtio_net_hdr_mrg {
 } __rte_packed;
 
 #define VFRAG_HDR_LEN ((uint16_t)sizeof(struct virtio_net_hdr_mrg))
+/** A legacy device without mergeable buffers: no num_buffers, 10 bytes. */
+#define VFRAG_HDR_LEN_LEGACY ((uint16_t)offsetof(struct virtio_net_hdr_mrg, num_buffers))
+
+/* Control queue (spec 5.1.6.5): classes, commands, acks. */
+#define VFRAG_NET_CTRL_RX                0
+#define VFRAG_NET_CTRL_RX_PROMISC        0
+#define VFRAG_NET_CTRL_RX_ALLMULTI       1
+#define VFRAG_NET_CTRL_MQ                4
+#define VFRAG_NET_CTRL_MQ_VQ_PAIRS_SET   0
+#define VFRAG_NET_OK                     0
+#define VFRAG_NET_ERR                    1
 
 /** The three parts of a split ring of @p num entries, laid out in one block. */
 struct vring {

@@ -106,7 +106,7 @@ vfrag_rx_refill(struct virtio_frag_vq *vq)
 {
 	uint32_t room = virtio_frag_rx_room(vq);
 	uint32_t fsize = virtio_frag_frag_size(room);
-	uint32_t post_len = VFRAG_HDR_LEN + room;
+	uint32_t post_len = vq->hdr_len + room;
 	struct vring_desc *desc = vq->vr.desc;
 	uint16_t avail_idx = vq->avail_idx;
 	void *va[VFRAG_MAX_BURST];
@@ -133,7 +133,7 @@ vfrag_rx_refill(struct virtio_frag_vq *vq)
 			vq->rx_slots[id].fsize = fsize;
 			/* The virtio-net header sits at the end of the headroom. */
 			desc[id].addr = (vq->use_va ? (uint64_t)(uintptr_t)va[i] : iova[i]) +
-				RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN;
+				RTE_PKTMBUF_HEADROOM - vq->hdr_len;
 			desc[id].len = post_len;
 			desc[id].flags = VRING_DESC_F_WRITE;
 			vq->vr.avail->ring[avail_idx++ & vq->mask] = id;
@@ -308,7 +308,7 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			continue;
 		}
 		if (unlikely(len > vq->rx_slots[eid].len || len == 0 ||
-			     (vq->rx_seg_left == 0 && len <= VFRAG_HDR_LEN))) {
+			     (vq->rx_seg_left == 0 && len <= vq->hdr_len))) {
 			VFRAG_DP_LOG(DEBUG, "used id %u len %u posted %u", eid, len,
 				     vq->rx_slots[eid].len);
 			vq->stats.bad_desc++;
@@ -351,7 +351,7 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		m->port = vq->port_id;
 
 		if (vq->rx_seg_left == 0) {
-			m->data_len = (uint16_t)(len - VFRAG_HDR_LEN);
+			m->data_len = (uint16_t)(len - vq->hdr_len);
 			m->pkt_len = m->data_len;
 			if (nbuf > 1) {
 				vq->rx_partial = m;
@@ -538,6 +538,16 @@ virtio_frag_tx_cleanup(struct virtio_frag_vq *vq)
 	return freed;
 }
 
+/* IOVA transports: a segment without an IO address must not reach a descriptor. */
+static __rte_always_inline int
+vfrag_tx_no_iova(const struct rte_mbuf *m)
+{
+	for (; m != NULL; m = m->next)
+		if (unlikely(m->buf_iova == RTE_BAD_IOVA))
+			return 1;
+	return 0;
+}
+
 static __rte_always_inline uint64_t
 vfrag_seg_addr(const struct virtio_frag_vq *vq, const struct rte_mbuf *m)
 {
@@ -550,10 +560,10 @@ vfrag_seg_addr(const struct virtio_frag_vq *vq, const struct rte_mbuf *m)
  * allows any layout) only when nobody else sees those bytes.
  */
 static __rte_always_inline int
-vfrag_tx_can_push(const struct rte_mbuf *m)
+vfrag_tx_can_push(const struct rte_mbuf *m, uint16_t hdr_len)
 {
 	if (m->nb_segs != 1 || rte_mbuf_refcnt_read(m) != 1 ||
-	    rte_pktmbuf_headroom(m) < VFRAG_HDR_LEN)
+	    rte_pktmbuf_headroom(m) < hdr_len)
 		return 0;
 	if (RTE_MBUF_DIRECT(m))
 		return 1;
@@ -567,15 +577,16 @@ vfrag_tx_can_push(const struct rte_mbuf *m)
  * reads the header back.
  */
 static __rte_always_inline void
-vfrag_tx_hdr_clear(void *p)
+vfrag_tx_hdr_clear(void *p, uint16_t hdr_len)
 {
 	uint64_t lo;
-	uint32_t hi;
+	uint32_t hi = 0;
 
 	memcpy(&lo, p, sizeof(lo));
-	memcpy(&hi, (uint8_t *)p + sizeof(lo), sizeof(hi));
+	/* A legacy 10-byte header ends 2 bytes on: the frame follows, untouched. */
+	memcpy(&hi, (uint8_t *)p + sizeof(lo), hdr_len - sizeof(lo));
 	if (unlikely((lo | hi) != 0))
-		memset(p, 0, VFRAG_HDR_LEN);
+		memset(p, 0, hdr_len);
 }
 
 uint16_t
@@ -585,7 +596,7 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct vring_desc *desc = vq->vr.desc;
 	const uint16_t *next = vq->tx_next;
 	uint16_t avail_idx = vq->avail_idx;
-	uint16_t nb_tx, head, idx, last, queued = 0;
+	uint16_t nb_tx, head, idx, last, queued = 0, hdr_len = vq->hdr_len;
 	struct rte_mbuf *m, *seg;
 	uint32_t need;
 	uint64_t bytes = 0;
@@ -598,10 +609,15 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	for (nb_tx = 0; nb_tx < nb_pkts; nb_tx++) {
 		m = pkts[nb_tx];
 		/* 32 bits: 65535 segments and the header do not wrap to 0. */
-		if (vfrag_tx_can_push(m))
+		if (vfrag_tx_can_push(m, hdr_len))
 			need = 1;
 		else
 			need = (uint32_t)m->nb_segs + 1;
+		if (!vq->use_va && unlikely(vfrag_tx_no_iova(m))) {
+			vq->stats.no_iova++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
 		if (unlikely(need > vq->nb_desc)) {
 			/* More segments than the ring has descriptors: never fits. */
 			vq->stats.dropped++;
@@ -617,17 +633,17 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		}
 		head = vq->free_head;
 		if (need == 1) {
-			vfrag_tx_hdr_clear(rte_pktmbuf_mtod_offset(m, void *,
-								   -VFRAG_HDR_LEN));
-			desc[head].addr = vfrag_seg_addr(vq, m) - VFRAG_HDR_LEN;
-			desc[head].len = m->data_len + VFRAG_HDR_LEN;
+			vfrag_tx_hdr_clear(rte_pktmbuf_mtod_offset(m, void *, -(int)hdr_len),
+					   hdr_len);
+			desc[head].addr = vfrag_seg_addr(vq, m) - hdr_len;
+			desc[head].len = m->data_len + hdr_len;
 			desc[head].flags = 0;
 			last = head;
 		} else {
 			desc[head].addr = vq->use_va ?
 				(uint64_t)(uintptr_t)&vq->tx_hdrs[head] :
 				rte_malloc_virt2iova(&vq->tx_hdrs[head]);
-			desc[head].len = VFRAG_HDR_LEN;
+			desc[head].len = hdr_len;
 			desc[head].flags = VRING_DESC_F_NEXT;
 			/* The chain follows the private free list; the ring gets a copy. */
 			idx = next[head];
@@ -694,6 +710,7 @@ virtio_frag_vq_reset(struct virtio_frag_vq *vq)
 	uint16_t i;
 
 	virtio_frag_vq_reclaim(vq);
+	vq->hdr_len = virtio_frag_hdr_len(vq->hw->features);
 	memset(vq->ring_mem, 0, vring_size(vq->nb_desc));
 	vring_init(&vq->vr, vq->nb_desc, vq->ring_mem);
 	/* We poll: ask the device not to interrupt. */
