@@ -86,9 +86,6 @@ enum vfrag_xstat {
 	XS_TX_BAD_USED,
 	XS_TX_TOO_MANY_SEGS,
 	XS_TX_IDX_JUMPS,
-	XS_TX_NO_IOVA,
-	XS_CTRL_COMMANDS,
-	XS_CTRL_FAILURES,
 	XS_POOL_PAGES_IN_USE,
 	XS_POOL_FRAGS_OUT,
 	XS_POOL_PAGE_SIZE,
@@ -114,9 +111,6 @@ static const char *const xstat_names[XS_NUM] = {
 	[XS_TX_BAD_USED] = "tx_bad_used",
 	[XS_TX_TOO_MANY_SEGS] = "tx_dropped_too_many_segs",
 	[XS_TX_IDX_JUMPS] = "tx_used_idx_jumps",
-	[XS_TX_NO_IOVA] = "tx_dropped_no_iova",
-	[XS_CTRL_COMMANDS] = "ctrl_commands",
-	[XS_CTRL_FAILURES] = "ctrl_failures",
 	[XS_POOL_PAGES_IN_USE] = "pool_pages_in_use",
 	[XS_POOL_FRAGS_OUT] = "pool_frags_out",
 	[XS_POOL_PAGE_SIZE] = "pool_page_size",
@@ -188,9 +182,7 @@ virtio_frag_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsign
 		v[XS_TX_BAD_USED] += vq->stats.errors;
 		v[XS_TX_TOO_MANY_SEGS] += vq->stats.dropped;
 		v[XS_TX_IDX_JUMPS] += vq->stats.idx_jumps;
-		v[XS_TX_NO_IOVA] += vq->stats.no_iova;
 	}
-	virtio_frag_cvq_counters(hw, &v[XS_CTRL_COMMANDS], &v[XS_CTRL_FAILURES]);
 	if (hw->pool != NULL && pfrag_pool_info_get(hw->pool, &info) == 0) {
 		v[XS_POOL_PAGES_IN_USE] = info.pages_in_use;
 		v[XS_POOL_FRAGS_OUT] = info.frags_out;

@@ -464,6 +464,29 @@ vpci_get_queue_num(struct virtio_frag_hw *hw)
 	return RTE_MIN(hw->dev_max_pairs, (uint16_t)VFRAG_MAX_QUEUE_PAIRS);
 }
 
+/*
+ * The PCI port's own counters, after the common ones (whose list and order
+ * the vhost-user port keeps): what only an IOVA device or a control queue
+ * gives rise to.
+ */
+static const char *const vpci_xstat_names[] = {
+	"tx_dropped_no_iova",
+	"ctrl_commands",
+	"ctrl_failures",
+};
+
+static void
+vpci_xstats_get(struct virtio_frag_hw *hw, uint64_t *v)
+{
+	uint16_t i;
+
+	v[0] = 0;
+	for (i = 0; i < hw->nb_tx_queues; i++)
+		if (hw->txq[i] != NULL)
+			v[0] += hw->txq[i]->stats.no_iova;
+	virtio_frag_cvq_counters(hw, &v[1], &v[2]);
+}
+
 static const struct virtio_frag_ops virtio_pci_legacy_ops = {
 	.name = "virtio-pci-legacy",
 	.write_dev_cfg = vpci_write_dev_cfg,
@@ -478,6 +501,9 @@ static const struct virtio_frag_ops virtio_pci_legacy_ops = {
 	.notify_queue = vpci_notify_legacy,
 	.link_ok = vpci_link_ok,
 	.dev_close = vpci_dev_close,
+	.nb_xstats = RTE_DIM(vpci_xstat_names),
+	.xstat_names = vpci_xstat_names,
+	.xstats_get = vpci_xstats_get,
 };
 
 static const struct virtio_frag_ops virtio_pci_modern_ops = {
@@ -494,6 +520,9 @@ static const struct virtio_frag_ops virtio_pci_modern_ops = {
 	.notify_queue = vpci_notify_modern,
 	.link_ok = vpci_link_ok,
 	.dev_close = vpci_dev_close,
+	.nb_xstats = RTE_DIM(vpci_xstat_names),
+	.xstat_names = vpci_xstat_names,
+	.xstats_get = vpci_xstats_get,
 };
 
 /* ---- init ---- */
