@@ -71,24 +71,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# DPDK's l2fwd, built here from its source.
+# DPDK's l2fwd, built here from its source (test/interop/build_dpdk_l2fwd.sh).
 build_l2fwd() {
-	local src= out=$build/dpdk-l2fwd-example deb
-	for d in /usr/share/dpdk/examples/l2fwd "${PFRAG_CACHE:-$HOME/.cache/pfrag}"/dpdk-*/examples/l2fwd \
-		"$out/doc/usr/share/dpdk/examples/l2fwd"; do
-		[ -f "$d/main.c" ] && { src=$d/main.c; break; }
-	done
-	if [ -z "$src" ]; then
-		mkdir -p "$out" && (cd "$out" && apt-get download dpdk-doc >/dev/null 2>&1) &&
-			deb=$(ls "$out"/dpdk-doc_*.deb 2>/dev/null | head -1) &&
-			dpkg-deb -x "$deb" "$out/doc" && src=$out/doc/usr/share/dpdk/examples/l2fwd/main.c
-	fi
-	[ -n "$src" ] && [ -f "$src" ] || return 1
-	mkdir -p "$out"
-	l2fwd=$out/dpdk-l2fwd
-	[ "$l2fwd" -nt "$src" ] && return 0
-	say "building DPDK's l2fwd from $src"
-	gcc -O2 -DALLOW_EXPERIMENTAL_API "$src" -o "$l2fwd" $(pkg-config --cflags --libs libdpdk)
+	l2fwd=$("$top/test/interop/build_dpdk_l2fwd.sh" "$build")
 }
 
 wait_for() { # file pattern pid: until the pattern is in the file or pid is gone
