@@ -20,6 +20,9 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
+
+struct rte_mempool;
 
 #define BENCH_MAX_ROWS 256
 
@@ -127,5 +130,69 @@ struct bench_scale_cfg {
 	unsigned int depth;
 };
 int bench_scale(struct bench_table *t, const struct bench_scale_cfg *cfg);
+
+struct bench_pmd_cfg {
+	const char *testpmd;           /**< the distro dpdk-testpmd */
+	const char *dir;               /**< private directory: sockets, peer logs */
+	double secs;                   /**< per measurement */
+	unsigned int rounds;           /**< A B alternations; the median is shown */
+	uint16_t ring;                 /**< descriptors per queue */
+	const char *apps_script;       /**< pmd_apps.sh, NULL: no application rows */
+	const char *build_dir;         /**< where the PMD .so and pfrag-l2fwd are */
+	const char *out_dir;           /**< pmd_apps.csv goes there */
+	unsigned int app_secs;         /**< window of an application run */
+	unsigned int app_runs;
+};
+int bench_pmd(struct bench_table *t, const struct bench_pmd_cfg *cfg);
+
+/*
+ * The PMD loops, also run by virtio_frag_perf_autotest. Each returns Mpps
+ * over @p secs (0 when nothing flowed) on queue 0.
+ */
+/**
+ * Receive and free; counting starts at the first packet (waited up to 10 s).
+ * The mean frame length goes to @p mean_len (may be NULL).
+ */
+double bench_pmd_rx(uint16_t port, double secs, double *mean_len);
+/** Send frames of @p lens (repeated) built in @p mp; counts what the driver took. */
+double bench_pmd_tx(uint16_t port, struct rte_mempool *mp, const uint16_t *lens,
+		    unsigned int nb_lens, double secs);
+/** io forward port 0 <-> port 1 on this lcore; counts packets sent on. */
+double bench_pmd_fwd(const uint16_t ports[2], double secs);
+
+/* Ports and peers (bench_port.c). */
+/** Configure @p queues queue pairs of @p ring descriptors with @p mp, start. */
+int bench_port_start(uint16_t port, struct rte_mempool *mp, uint16_t ring, uint16_t queues);
+/** rte_vdev_init + bench_port_start; 0 or -1 (said why, nothing left). */
+int bench_port_create(const char *name, const char *args, struct rte_mempool *mp,
+		      uint16_t ring, uint16_t queues, uint16_t *port);
+/** Stop, close, remove the vdev. */
+void bench_port_remove(const char *name);
+/** Wait up to @p ms for the link; sleeps between looks. */
+int bench_wait_link(uint16_t port, unsigned int ms);
+
+#define BENCH_PEER_MAX_PORTS 2
+
+/** A distro dpdk-testpmd with net_vhost ports, driven through its prompt. */
+struct bench_peer {
+	pid_t pid;
+	int in_fd;
+	unsigned int nb_ports;
+	char dir[200];
+	char log[256];
+};
+/**
+ * Start it: vhost-user servers <dir>/peer<i>.sock, forwarding mode
+ * @p fwd_mode (--port-topology=loop), interactive, not started; lcore 1
+ * forwards, its main lcore 0 sleeps on stdin.
+ */
+int bench_peer_start(struct bench_peer *p, const char *testpmd, const char *dir,
+		     unsigned int nb_ports, const char *fwd_mode);
+/** Socket path of peer port @p i. */
+void bench_peer_sock(const struct bench_peer *p, unsigned int i, char *buf, size_t len);
+/** Send one command line ("start", "stop", "start tx_first 64", ...). */
+int bench_peer_cmd(struct bench_peer *p, const char *cmd);
+/** quit, then SIGKILL after 10 s. */
+void bench_peer_stop(struct bench_peer *p);
 
 #endif /* _BENCH_H_ */

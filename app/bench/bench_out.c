@@ -58,6 +58,16 @@ bench_ratio(const struct bench_row *r)
 	return r->ours / r->theirs;
 }
 
+/* An aux figure, or "-" where the row has none. */
+static void
+print_aux(FILE *f, double v)
+{
+	if (isnan(v))
+		fprintf(f, " %9s", "-");
+	else
+		fprintf(f, " %9.1f", v);
+}
+
 void
 bench_print(FILE *f, const struct bench_table *t)
 {
@@ -82,8 +92,10 @@ bench_print(FILE *f, const struct bench_table *t)
 		}
 		fprintf(f, "%-34s %10.2f %10.2f %6.2fx", r->name, r->ours, r->theirs,
 			bench_ratio(r));
-		if (t->aux_unit[0] != '\0')
-			fprintf(f, " %9.1f %9.1f", r->ours_aux, r->theirs_aux);
+		if (t->aux_unit[0] != '\0') {
+			print_aux(f, r->ours_aux);
+			print_aux(f, r->theirs_aux);
+		}
 		fprintf(f, "  %s: %s\n", r->series, r->anchor);
 	}
 	if (t->failures != 0)

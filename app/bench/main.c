@@ -34,15 +34,22 @@ static const char *study;
 static char out_dir[PATH_MAX];
 static unsigned int iterations;
 static int smoke;
+static double pmd_secs;
+static unsigned int pmd_rounds;
+static int no_apps;
 
 static void
 usage(const char *prog)
 {
 	printf("usage: %s [EAL args] -- STUDY [--out DIR] [--smoke] [--iter N]\n"
+	       "          [--secs S] [--rounds N] [--no-apps]\n"
 	       "  STUDY       alloc | drain | memory | scale | pmd\n"
 	       "  --out DIR   results folder (default <build>/bench-results/<time>)\n"
 	       "  --smoke     tiny sizes: a check that the study runs, not a figure\n"
-	       "  --iter N    operations per figure (alloc, scale)\n", prog);
+	       "  --iter N    operations per figure (alloc, scale)\n"
+	       "  --secs S    pmd: seconds per measurement (default 1; applications 5)\n"
+	       "  --rounds N  pmd: alternating rounds, median shown (default 5)\n"
+	       "  --no-apps   pmd: no application rows (testpmd, l2fwd with -d)\n", prog);
 }
 
 static int
@@ -52,6 +59,9 @@ parse_args(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "smoke", no_argument, NULL, 's' },
 		{ "iter", required_argument, NULL, 'i' },
+		{ "secs", required_argument, NULL, 'S' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "no-apps", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -72,6 +82,23 @@ parse_args(int argc, char **argv)
 				fprintf(stderr, "--iter wants a number >= 1000\n");
 				return -1;
 			}
+			break;
+		case 'S':
+			pmd_secs = strtod(optarg, &end);
+			if (*end != '\0' || pmd_secs < 0.1 || pmd_secs > 60) {
+				fprintf(stderr, "--secs wants 0.1 .. 60\n");
+				return -1;
+			}
+			break;
+		case 'r':
+			pmd_rounds = strtoul(optarg, &end, 10);
+			if (*end != '\0' || pmd_rounds < 1 || pmd_rounds > 31) {
+				fprintf(stderr, "--rounds wants 1 .. 31\n");
+				return -1;
+			}
+			break;
+		case 'n':
+			no_apps = 1;
 			break;
 		default:
 			return -1;
@@ -263,6 +290,75 @@ run_scale(struct bench_table *t)
 	return bench_scale(t, &cfg);
 }
 
+/* The row of @p t named @p name, or NULL. */
+static const struct bench_row *
+row_named(const struct bench_table *t, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nb_rows; i++)
+		if (strcmp(t->rows[i].name, name) == 0)
+			return &t->rows[i];
+	return NULL;
+}
+
+/* Goal: ours / anchor of row @p name at least @p min. */
+static void
+ratio_goal(const struct bench_table *t, const char *name, const char *what, double min)
+{
+	const struct bench_row *r = row_named(t, name);
+
+	if (r == NULL) {
+		bench_goal(out_dir, "pmd", what, 0, "not measured");
+		return;
+	}
+	bench_goal(out_dir, "pmd", what, bench_ratio(r) >= min, "%.2f vs %.2f Mpps, %.2fx",
+		   r->ours, r->theirs, bench_ratio(r));
+}
+
+static void
+pmd_goals(const struct bench_table *t)
+{
+	const struct bench_row *r;
+
+	ratio_goal(t, "RX only, 64 B", "RX only >= 1.15x net_virtio_user (64 B)", 1.15);
+	ratio_goal(t, "TX only, 64 B", "TX only >= 1.0x net_virtio_user (64 B)", 1.0);
+	if (no_apps)
+		return;
+	ratio_goal(t, "testpmd io, 64 B",
+		   "testpmd io-forward (-d) >= 1.15x net_virtio_user's packets", 1.15);
+	r = row_named(t, "testpmd io, 64 B");
+	if (r != NULL)
+		bench_goal(out_dir, "pmd", "testpmd cycles per forwarded packet <= 0.85x",
+			   r->ours_aux / r->theirs_aux <= 0.85,
+			   "%.1f vs %.1f cycles/pkt (--record-core-cycles), %.2fx",
+			   r->ours_aux, r->theirs_aux, r->ours_aux / r->theirs_aux);
+	ratio_goal(t, "testpmd io, 64 B", "any DPDK app with -d >= 1.0x: testpmd io", 1.0);
+	ratio_goal(t, "DPDK l2fwd, 64 B", "any DPDK app with -d >= 1.0x: DPDK's l2fwd", 1.0);
+	ratio_goal(t, "pfrag-l2fwd, 64 B",
+		   "pfrag-l2fwd + our PMD >= 1.15x DPDK l2fwd + net_virtio_user", 1.15);
+}
+
+static int
+run_pmd(struct bench_table *t)
+{
+	struct bench_pmd_cfg cfg = {
+		.testpmd = getenv("DPDK_TESTPMD") != NULL ? getenv("DPDK_TESTPMD") :
+			   "/usr/bin/dpdk-testpmd",
+		.dir = out_dir,
+		.secs = pmd_secs > 0 ? pmd_secs : smoke ? 0.2 : 1.0,
+		.rounds = pmd_rounds > 0 ? pmd_rounds : smoke ? 1 : 5,
+		.ring = 1024,
+		.apps_script = no_apps ? NULL : BENCH_APPS_SCRIPT,
+		.build_dir = BENCH_BUILD_DIR,
+		.out_dir = out_dir,
+		.app_secs = smoke ? 1 : 5,
+		.app_runs = pmd_rounds > 0 ? pmd_rounds : smoke ? 1 : 5,
+	};
+
+	return bench_pmd(t, &cfg);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct bench_table *t);
@@ -272,6 +368,7 @@ static const struct {
 	{ "drain", run_drain, drain_goals },
 	{ "memory", run_memory, memory_goals },
 	{ "scale", run_scale, NULL },
+	{ "pmd", run_pmd, pmd_goals },
 };
 
 int

@@ -110,47 +110,6 @@ xstat(uint16_t port, const char *name)
 	return (int64_t)value;
 }
 
-static int
-port_start(uint16_t port, struct rte_mempool *rx_mp, uint16_t ring)
-{
-	struct rte_eth_conf conf;
-
-	memset(&conf, 0, sizeof(conf));
-	if (rte_eth_dev_configure(port, 1, 1, &conf) != 0 ||
-	    rte_eth_rx_queue_setup(port, 0, ring, rte_eth_dev_socket_id(port), NULL,
-				   rx_mp) != 0 ||
-	    rte_eth_tx_queue_setup(port, 0, ring, rte_eth_dev_socket_id(port), NULL) != 0 ||
-	    rte_eth_dev_start(port) != 0)
-		return -1;
-	return 0;
-}
-
-static void
-port_remove(const char *name)
-{
-	uint16_t port;
-
-	if (rte_eth_dev_get_port_by_name(name, &port) == 0) {
-		rte_eth_dev_stop(port);
-		rte_eth_dev_close(port);
-	}
-	rte_vdev_uninit(name);
-}
-
-static int
-wait_link(uint16_t port)
-{
-	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * WAIT_MS / 1000;
-	struct rte_eth_link link;
-
-	do {
-		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status)
-			return 0;
-		rte_delay_us_sleep(10 * 1000);
-	} while (rte_get_timer_cycles() < end);
-	return -1;
-}
-
 /*
  * The peer sends @p n frames of traffic @p tr into the port's ring; this
  * lcore receives them, holding up to @p hold of them, freeing the rest.
@@ -216,7 +175,7 @@ measure(struct mem_ctx *c, enum variant v, const struct traffic *tr, struct mem_
 	snprintf(args, sizeof(args), "iface=%s,queues=1", sock);
 	if (rte_vdev_init(vname, args) != 0 ||
 	    rte_eth_dev_get_port_by_name(vname, &c->vh) != 0 ||
-	    port_start(c->vh, c->gen, 1024) != 0) {
+	    bench_port_start(c->vh, c->gen, 1024, 1) != 0) {
 		printf("memory: peer %s (%s) did not start; is DPDK's net_vhost installed?\n",
 		       vname, args);
 		goto out_peer;
@@ -231,8 +190,8 @@ measure(struct mem_ctx *c, enum variant v, const struct traffic *tr, struct mem_
 	}
 	if (rte_vdev_init(pname, args) != 0 ||
 	    rte_eth_dev_get_port_by_name(pname, &c->port) != 0 ||
-	    port_start(c->port, v == ANCHOR ? c->std : c->hdr, cfg->ring) != 0 ||
-	    wait_link(c->vh) != 0) {
+	    bench_port_start(c->port, v == ANCHOR ? c->std : c->hdr, cfg->ring, 1) != 0 ||
+	    bench_wait_link(c->vh, WAIT_MS) != 0) {
 		printf("memory: %s (%s) did not come up against the peer\n", pname, args);
 		goto out;
 	}
@@ -264,10 +223,10 @@ out:
 	if (c->nb_held > 0)
 		rte_pktmbuf_free_bulk(c->held, c->nb_held);
 	c->nb_held = 0;
-	port_remove(pname);
+	bench_port_remove(pname);
 	c->pool = NULL;
 out_peer:
-	port_remove(vname);
+	bench_port_remove(vname);
 	return ret;
 }
 

@@ -20,6 +20,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <bench.h>
+
 #include "test.h"
 #include "test_virtio_frag_peer.h"
 
@@ -31,6 +33,7 @@ enum { OURS, THEIRS };
 
 static const char *const drv_name[] = { "net_virtio_frag_user1", "net_virtio_user1" };
 static const char *const drv_label[] = { "virtio_frag", "net_virtio_user" };
+static const uint16_t len64[] = { 64 };
 
 struct perf_run {
 	double rx[2][PERF_ROUNDS];   /* Mpps of every round */
@@ -38,65 +41,14 @@ struct perf_run {
 	double pinned[2];
 };
 
-/* Receive for PERF_SECS once packets flow; Mpps. */
+/* Bytes a posted RX slot pins, after a measurement. */
 static double
-measure_rx(uint16_t port, double *pinned, int which, struct rte_mempool *mp)
+pinned_per_slot(uint16_t port, int which, struct rte_mempool *mp)
 {
-	struct rte_mbuf *pkts[32];
-	uint64_t n = 0, t0, t1, hz = rte_get_timer_hz(), wait_end;
-	uint16_t nb;
-
-	/* Wait for the first packets (up to 10 s), then count from a clean start. */
-	wait_end = rte_get_timer_cycles() + 10 * hz;
-	do {
-		nb = rte_eth_rx_burst(port, 0, pkts, RTE_DIM(pkts));
-		rte_pktmbuf_free_bulk(pkts, nb);
-	} while (nb == 0 && rte_get_timer_cycles() < wait_end);
-	if (nb == 0)
-		return 0;
-	t0 = rte_get_timer_cycles();
-	t1 = t0 + (uint64_t)(PERF_SECS * hz);
-	while (rte_get_timer_cycles() < t1) {
-		nb = rte_eth_rx_burst(port, 0, pkts, RTE_DIM(pkts));
-		if (nb == 0)
-			continue;
-		n += nb;
-		rte_pktmbuf_free_bulk(pkts, nb);
-	}
-	t1 = rte_get_timer_cycles();
 	if (which == OURS)
-		*pinned = (double)vf_xstat(port, "rx_pinned_bytes_per_slot");
-	else
-		/* Each posted slot holds one whole mbuf of the mempool. */
-		*pinned = (double)(mp->header_size + mp->elt_size + mp->trailer_size);
-	return n / ((double)(t1 - t0) / hz) / 1e6;
-}
-
-static double
-measure_tx(uint16_t port, struct rte_mempool *mp)
-{
-	struct rte_mbuf *pkts[32];
-	uint64_t n = 0, t0, t1, hz = rte_get_timer_hz();
-	uint16_t nb, i;
-
-	/* The peer starts dequeuing once the rings are handed over. */
-	rte_delay_ms(300);
-	t0 = rte_get_timer_cycles();
-	t1 = t0 + (uint64_t)(PERF_SECS * hz);
-	while (rte_get_timer_cycles() < t1) {
-		if (rte_pktmbuf_alloc_bulk(mp, pkts, RTE_DIM(pkts)) != 0)
-			continue;
-		for (i = 0; i < RTE_DIM(pkts); i++) {
-			pkts[i]->data_len = 64;
-			pkts[i]->pkt_len = 64;
-		}
-		nb = rte_eth_tx_burst(port, 0, pkts, RTE_DIM(pkts));
-		n += nb;
-		if (nb < RTE_DIM(pkts))
-			rte_pktmbuf_free_bulk(&pkts[nb], RTE_DIM(pkts) - nb);
-	}
-	t1 = rte_get_timer_cycles();
-	return n / ((double)(t1 - t0) / hz) / 1e6;
+		return (double)vf_xstat(port, "rx_pinned_bytes_per_slot");
+	/* Each posted slot holds one whole mbuf of the mempool. */
+	return (double)(mp->header_size + mp->elt_size + mp->trailer_size);
 }
 
 static int
@@ -121,10 +73,15 @@ run_side(int rx, const char *sock, struct rte_mempool *mp, struct perf_run *res,
 			printf("%s: link did not come up\n", drv_label[which]);
 			return TEST_FAILED;
 		}
-		if (rx)
-			mpps = measure_rx(port, &pinned, which, mp);
-		else
-			mpps = measure_tx(port, mp);
+		/* The loops are pfrag-bench's pmd study's (app/bench/pmd_bench.c). */
+		if (rx) {
+			mpps = bench_pmd_rx(port, PERF_SECS, NULL);
+			pinned = pinned_per_slot(port, which, mp);
+		} else {
+			/* The peer starts dequeuing once the rings are handed over. */
+			rte_delay_ms(300);
+			mpps = bench_pmd_tx(port, mp, len64, 1, PERF_SECS);
+		}
 		vf_port_destroy(drv_name[which], port);
 		printf("  round %u %s 64 B %s: %.2f Mpps\n", round, rx ? "RX" : "TX",
 		       drv_label[which], mpps);
