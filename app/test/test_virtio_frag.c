@@ -4,6 +4,8 @@
  * virtio_frag without a peer (fast-tests): probe validates its devargs and
  * fails cleanly, leaving no port and no pool behind; a server-mode port
  * comes up with its link down until a backend connects and lists its xstats.
+ * A port tells applications it wants header mbufs only
+ * (pfrag_mbuf_port_rx_frags()).
  */
 
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include <rte_ethdev.h>
 
 #include <pfrag.h>
+#include <pfrag_mbuf.h>
 
 #include "test.h"
 #include "test_virtio_frag_peer.h"
@@ -180,6 +183,38 @@ test_xstat_names(void)
 	return TEST_SUCCESS;
 }
 
+/*
+ * Applications ask the library which RX mempool a port wants, not the driver
+ * name: our port is a fragment-posting port until it is closed, a port of
+ * another driver (DPDK's net_null) and an id out of range are not.
+ */
+static int
+test_rx_pool_helper(void)
+{
+	char args[320], sock[128];
+	uint16_t port, other;
+	int ours;
+
+	snprintf(sock, sizeof(sock), "%s/helper.sock", dir);
+	snprintf(args, sizeof(args), "path=%s,server=1", sock);
+	TEST_ASSERT_SUCCESS(rte_vdev_init(VF_NAME, args), "server-mode probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(VF_NAME, &port), "port");
+	ours = pfrag_mbuf_port_rx_frags(port);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(port), "close");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit(VF_NAME), "uninit");
+	TEST_ASSERT(ours, "port %u of %s does not say it posts fragments", port, VF_NAME);
+	TEST_ASSERT(!pfrag_mbuf_port_rx_frags(port), "port %u still posts fragments after close",
+		    port);
+	TEST_ASSERT(!pfrag_mbuf_port_rx_frags(RTE_MAX_ETHPORTS), "port id out of range");
+	TEST_ASSERT_SUCCESS(rte_vdev_init("net_null_vf", NULL), "net_null probe");
+	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name("net_null_vf", &other), "null port");
+	ours = pfrag_mbuf_port_rx_frags(other);
+	TEST_ASSERT_SUCCESS(rte_eth_dev_close(other), "close null port");
+	TEST_ASSERT_SUCCESS(rte_vdev_uninit("net_null_vf"), "uninit null port");
+	TEST_ASSERT(!ours, "a net_null port says it posts fragments");
+	return TEST_SUCCESS;
+}
+
 static int
 suite_setup(void)
 {
@@ -202,6 +237,7 @@ static const struct unit_test_suite virtio_frag_suite = {
 		TEST_CASE(test_server_waits),
 		TEST_CASE(test_shared_pool),
 		TEST_CASE(test_xstat_names),
+		TEST_CASE(test_rx_pool_helper),
 		TEST_CASES_END(),
 	},
 };

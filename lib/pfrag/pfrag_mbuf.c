@@ -2,6 +2,7 @@
 
 /* The out-of-line half of the mbuf bridge. */
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include "pfrag_mbuf.h"
@@ -22,4 +23,21 @@ pfrag_mbuf_hdr_pool_create(const char *name, unsigned int n, int socket_id)
 	 */
 	return rte_pktmbuf_pool_create(name, n, RTE_MIN(256u, n / 2), 0,
 				       RTE_PKTMBUF_HEADROOM, socket_id);
+}
+
+/* Ports whose driver declared that they post fragments; read on the control path. */
+static uint8_t port_rx_frags[RTE_MAX_ETHPORTS];
+
+void
+pfrag_mbuf_port_set_rx_frags(uint16_t port_id, int on)
+{
+	if (port_id < RTE_MAX_ETHPORTS)
+		__atomic_store_n(&port_rx_frags[port_id], on != 0, __ATOMIC_RELAXED);
+}
+
+int
+pfrag_mbuf_port_rx_frags(uint16_t port_id)
+{
+	return port_id < RTE_MAX_ETHPORTS &&
+		__atomic_load_n(&port_rx_frags[port_id], __ATOMIC_RELAXED) != 0;
 }

@@ -135,6 +135,28 @@ pfrag_mbuf_is_frag(const struct rte_mbuf *m)
 }
 
 /**
+ * Declare whether ethdev port @p port_id posts pfrag fragments in its RX
+ * rings (@p on non-zero) or no longer does (0). Such a port takes only
+ * header mbufs from the mempool given to rte_eth_rx_queue_setup(): a
+ * driver of this kind calls this when it sets a port up and when it closes
+ * it, so that applications need not know drivers by name. Ports out of
+ * range are ignored.
+ */
+void
+pfrag_mbuf_port_set_rx_frags(uint16_t port_id, int on);
+
+/**
+ * Which RX mempool port @p port_id wants: true when its driver posts pfrag
+ * fragments (pfrag_mbuf_port_set_rx_frags()), so that a mempool of header
+ * mbufs (pfrag_mbuf_hdr_pool_create()) is enough; false for every other
+ * port, which needs mbufs with data room (a pfrag mempool, see
+ * pfrag_mempool.h, or any pktmbuf pool). The driver and the application
+ * must share one libpfrag (linked in, or both loaded with it).
+ */
+int
+pfrag_mbuf_port_rx_frags(uint16_t port_id);
+
+/**
  * Create a mempool of header mbufs for the bridge (data room: just
  * RTE_PKTMBUF_HEADROOM, so that rte_eth_rx_queue_setup() of a fragment-posting
  * driver accepts it), with a per-lcore cache. NULL with rte_errno set.

@@ -9,13 +9,17 @@
  * Pool: each port creates its own pfrag pool ("vfrag<port>", page_size and
  * pool_pages devargs) unless pool=<name> names an existing pool to share.
  * Queues own pfrag caches on it; close releases the pool, which pfrag
- * destroys once no fragment is out (pfrag_pool_release()).
+ * destroys once no fragment is out (pfrag_pool_release()). Each port is
+ * declared a fragment-posting port (pfrag_mbuf_port_set_rx_frags()), so that
+ * applications know to give its RX queues header mbufs only.
  */
 
 #include <errno.h>
 
 #include <ethdev_driver.h>
 #include <rte_malloc.h>
+
+#include <pfrag_mbuf.h>
 
 #include "virtio_frag.h"
 
@@ -281,6 +285,7 @@ virtio_frag_close(struct rte_eth_dev *dev)
 				  hw->pool->name, rte_strerror(-ret));
 	}
 	hw->pool = NULL;
+	pfrag_mbuf_port_set_rx_frags(dev->data->port_id, 0);
 	return 0;
 }
 
@@ -485,6 +490,8 @@ virtio_frag_dev_init(struct rte_eth_dev *dev)
 	dev->tx_pkt_burst = virtio_frag_xmit_pkts;
 	/* Link changes are reported from the transport (hw->on_link_change). */
 	dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS | RTE_ETH_DEV_INTR_LSC;
+	/* RX rings hold our fragments: applications give header mbufs only. */
+	pfrag_mbuf_port_set_rx_frags(dev->data->port_id, 1);
 	return 0;
 }
 
