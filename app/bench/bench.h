@@ -128,6 +128,13 @@ struct bench_scale_cfg {
 	unsigned int iterations;       /**< per lcore per figure */
 	uint32_t size;
 	unsigned int depth;
+	/* The PMD rows: RX on one lcore polling 1..max_queues queues. */
+	const char *testpmd;           /**< NULL: no PMD rows */
+	const char *dir;               /**< sockets, peer logs */
+	double secs;
+	unsigned int rounds;
+	uint16_t ring;
+	uint16_t max_queues;
 };
 int bench_scale(struct bench_table *t, const struct bench_scale_cfg *cfg);
 
@@ -154,6 +161,8 @@ int bench_pmd(struct bench_table *t, const struct bench_pmd_cfg *cfg);
  * The mean frame length goes to @p mean_len (may be NULL).
  */
 double bench_pmd_rx(uint16_t port, double secs, double *mean_len);
+/** bench_pmd_rx() polling queues 0 .. @p nb_queues - 1 in turn. */
+double bench_pmd_rx_mq(uint16_t port, uint16_t nb_queues, double secs, double *mean_len);
 /** Send frames of @p lens (repeated) built in @p mp; counts what the driver took. */
 double bench_pmd_tx(uint16_t port, struct rte_mempool *mp, const uint16_t *lens,
 		    unsigned int nb_lens, double secs);
@@ -182,12 +191,13 @@ struct bench_peer {
 	char log[256];
 };
 /**
- * Start it: vhost-user servers <dir>/peer<i>.sock, forwarding mode
- * @p fwd_mode (--port-topology=loop), interactive, not started; lcore 1
- * forwards, its main lcore 0 sleeps on stdin.
+ * Start it: vhost-user servers <dir>/peer<i>.sock with @p queues queue
+ * pairs each, forwarding mode @p fwd_mode (--port-topology=loop),
+ * interactive, not started; lcore 1 forwards, its main lcore 0 sleeps on
+ * stdin.
  */
 int bench_peer_start(struct bench_peer *p, const char *testpmd, const char *dir,
-		     unsigned int nb_ports, const char *fwd_mode);
+		     unsigned int nb_ports, unsigned int queues, const char *fwd_mode);
 /** Socket path of peer port @p i. */
 void bench_peer_sock(const struct bench_peer *p, unsigned int i, char *buf, size_t len);
 /** Send one command line ("start", "stop", "start tx_first 64", ...). */

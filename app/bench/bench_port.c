@@ -100,9 +100,9 @@ wait_file(const char *path, unsigned int ms)
 
 int
 bench_peer_start(struct bench_peer *p, const char *testpmd, const char *dir,
-		 unsigned int nb_ports, const char *fwd_mode)
+		 unsigned int nb_ports, unsigned int queues, const char *fwd_mode)
 {
-	char prefix[64], vdev[BENCH_PEER_MAX_PORTS][300], mode[64], sock[240];
+	char prefix[64], vdev[BENCH_PEER_MAX_PORTS][300], mode[64], sock[240], rxq[32], txq[32];
 	const char *argv[32];
 	unsigned int i, argc = 0;
 	int in[2], log;
@@ -110,7 +110,7 @@ bench_peer_start(struct bench_peer *p, const char *testpmd, const char *dir,
 	memset(p, 0, sizeof(*p));
 	p->pid = -1;
 	p->in_fd = -1;
-	if (nb_ports == 0 || nb_ports > BENCH_PEER_MAX_PORTS)
+	if (nb_ports == 0 || nb_ports > BENCH_PEER_MAX_PORTS || queues == 0 || queues > 8)
 		return -1;
 	snprintf(p->dir, sizeof(p->dir), "%s", dir);
 	p->nb_ports = nb_ports;
@@ -130,7 +130,8 @@ bench_peer_start(struct bench_peer *p, const char *testpmd, const char *dir,
 	for (i = 0; i < nb_ports; i++) {
 		bench_peer_sock(p, i, sock, sizeof(sock));
 		unlink(sock);
-		snprintf(vdev[i], sizeof(vdev[i]), "net_vhost%u,iface=%s,queues=1", i, sock);
+		snprintf(vdev[i], sizeof(vdev[i]), "net_vhost%u,iface=%s,queues=%u", i, sock,
+			 queues);
 		argv[argc++] = "--vdev";
 		argv[argc++] = vdev[i];
 	}
@@ -140,6 +141,10 @@ bench_peer_start(struct bench_peer *p, const char *testpmd, const char *dir,
 	argv[argc++] = "--total-num-mbufs=16384";
 	argv[argc++] = "--port-topology=loop";
 	argv[argc++] = mode;
+	snprintf(rxq, sizeof(rxq), "--rxq=%u", queues);
+	snprintf(txq, sizeof(txq), "--txq=%u", queues);
+	argv[argc++] = rxq;
+	argv[argc++] = txq;
 	argv[argc] = NULL;
 
 	if (pipe(in) != 0)

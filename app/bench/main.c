@@ -49,7 +49,8 @@ usage(const char *prog)
 	       "  --iter N    operations per figure (alloc, scale)\n"
 	       "  --secs S    pmd: seconds per measurement (default 1; applications 5)\n"
 	       "  --rounds N  pmd: alternating rounds, median shown (default 5)\n"
-	       "  --no-apps   pmd: no application rows (testpmd, l2fwd with -d)\n", prog);
+	       "  --no-apps   pmd: no application rows (testpmd, l2fwd with -d);\n"
+	       "              scale: no PMD rows (no testpmd peer)\n", prog);
 }
 
 static int
@@ -278,6 +279,14 @@ run_memory(struct bench_table *t)
 	return bench_memory(t, &cfg);
 }
 
+static const char *
+testpmd_path(void)
+{
+	const char *env = getenv("DPDK_TESTPMD");
+
+	return env != NULL ? env : "/usr/bin/dpdk-testpmd";
+}
+
 static int
 run_scale(struct bench_table *t)
 {
@@ -285,6 +294,12 @@ run_scale(struct bench_table *t)
 		.iterations = iterations != 0 ? iterations : smoke ? 4000 : 2000000,
 		.size = 2048,
 		.depth = 256,
+		.testpmd = no_apps ? NULL : testpmd_path(),
+		.dir = out_dir,
+		.secs = pmd_secs > 0 ? pmd_secs : smoke ? 0.2 : 1.0,
+		.rounds = pmd_rounds > 0 ? pmd_rounds : smoke ? 1 : 5,
+		.ring = 1024,
+		.max_queues = 2,
 	};
 
 	return bench_scale(t, &cfg);
@@ -343,8 +358,7 @@ static int
 run_pmd(struct bench_table *t)
 {
 	struct bench_pmd_cfg cfg = {
-		.testpmd = getenv("DPDK_TESTPMD") != NULL ? getenv("DPDK_TESTPMD") :
-			   "/usr/bin/dpdk-testpmd",
+		.testpmd = testpmd_path(),
 		.dir = out_dir,
 		.secs = pmd_secs > 0 ? pmd_secs : smoke ? 0.2 : 1.0,
 		.rounds = pmd_rounds > 0 ? pmd_rounds : smoke ? 1 : 5,

@@ -44,9 +44,15 @@ static const uint16_t imix[] = { 64, 576, 64, 64, 576, 64, 1500, 64, 576, 64, 64
 double
 bench_pmd_rx(uint16_t port, double secs, double *mean_len)
 {
+	return bench_pmd_rx_mq(port, 1, secs, mean_len);
+}
+
+double
+bench_pmd_rx_mq(uint16_t port, uint16_t nb_queues, double secs, double *mean_len)
+{
 	uint64_t hz = rte_get_timer_hz(), n = 0, bytes = 0, t0, t1, end;
 	struct rte_mbuf *pkts[BURST];
-	uint16_t nb, i;
+	uint16_t nb, i, q = 0;
 
 	end = rte_get_timer_cycles() + 10 * hz;
 	do {
@@ -58,7 +64,8 @@ bench_pmd_rx(uint16_t port, double secs, double *mean_len)
 	t0 = rte_get_timer_cycles();
 	end = t0 + (uint64_t)(secs * hz);
 	while ((t1 = rte_get_timer_cycles()) < end) {
-		nb = rte_eth_rx_burst(port, 0, pkts, BURST);
+		q = q + 1 == nb_queues ? 0 : q + 1;
+		nb = rte_eth_rx_burst(port, q, pkts, BURST);
 		if (nb == 0)
 			continue;
 		n += nb;
@@ -224,7 +231,7 @@ run_workload(struct bench_table *t, const struct bench_pmd_cfg *cfg, const struc
 	double med[2];
 	int which, ret = 0;
 
-	if (bench_peer_start(&peer, cfg->testpmd, cfg->dir, w->kind == FWD ? 2 : 1,
+	if (bench_peer_start(&peer, cfg->testpmd, cfg->dir, w->kind == FWD ? 2 : 1, 1,
 			     modes[w->kind]) != 0) {
 		printf("pmd: the peer did not start\n");
 		return -1;

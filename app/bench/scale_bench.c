@@ -15,15 +15,24 @@
  * steady state, so the per-op cost should stay flat and the rate grow with
  * the lcores; a cross-lcore free (alloc study) is where a page's count line
  * moves between cores.
+ *
+ * Queues: one lcore receives from 1..Q queue pairs of one port (our PMD
+ * against net_virtio_user, the distro testpmd peer generating on as many
+ * queues, rounds alternating, median), ns per received packet. Each of our
+ * RX queues owns its pfrag cache and stats (nothing shared between queues
+ * but the pool's ring of free pages, touched once per page); more cores
+ * each with their queue scale as the pool rows do.
  */
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #include <pfrag.h>
@@ -134,6 +143,81 @@ run_on(unsigned int n, int use_pfrag, double *ns, double *mops)
 	return failed ? -ENOBUFS : 0;
 }
 
+#define MAX_ROUNDS 31
+
+/* RX on one lcore from @p queues queues of driver @p drv; Mpps, 0 on failure. */
+static double
+rx_queues(const struct bench_scale_cfg *cfg, struct bench_peer *peer, struct rte_mempool *mp,
+	  const char *drv, uint16_t queues)
+{
+	char name[40], args[320], sock[240];
+	double mpps = 0;
+	uint16_t port;
+
+	snprintf(name, sizeof(name), "%s5", drv);
+	bench_peer_sock(peer, 0, sock, sizeof(sock));
+	snprintf(args, sizeof(args), "path=%s,queue_size=%u,queues=%u", sock, cfg->ring,
+		 queues);
+	if (bench_port_create(name, args, mp, cfg->ring, queues, &port) != 0)
+		return 0;
+	if (bench_wait_link(port, 20000) == 0)
+		mpps = bench_pmd_rx_mq(port, queues, cfg->secs, NULL);
+	else
+		printf("scale: %s: no link (peer log %s)\n", name, peer->log);
+	bench_port_remove(name);
+	return mpps;
+}
+
+static int
+queue_rows(struct bench_table *t, const struct bench_scale_cfg *cfg)
+{
+	static const char *const drv[] = { "net_virtio_frag_user", "net_virtio_user" };
+	double v[2][MAX_ROUNDS], m[2];
+	unsigned int r, rounds = RTE_MIN(RTE_MAX(cfg->rounds, 1u), (unsigned int)MAX_ROUNDS);
+	struct bench_peer peer;
+	struct rte_mempool *mp;
+	struct bench_row *row;
+	char name[64];
+	uint16_t q;
+	int d, ret = 0;
+
+	if (access(cfg->testpmd, X_OK) != 0) {
+		printf("scale: %s not installed: no queue rows\n", cfg->testpmd);
+		return -ENOENT;
+	}
+	mp = rte_pktmbuf_pool_create("bench_scale_mb", 16383, 256, 0,
+				     RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (mp == NULL)
+		return -ENOMEM;
+	for (q = 1; q <= cfg->max_queues && ret == 0; q++) {
+		if (bench_peer_start(&peer, cfg->testpmd, cfg->dir, 1, q, "txonly") != 0) {
+			ret = -EIO;
+			break;
+		}
+		bench_peer_cmd(&peer, "start");
+		for (r = 0; r < rounds && ret == 0; r++)
+			for (d = 0; d < 2 && ret == 0; d++) {
+				v[d][r] = rx_queues(cfg, &peer, mp, drv[d], q);
+				if (v[d][r] <= 0)
+					ret = -EIO;
+			}
+		bench_peer_stop(&peer);
+		if (ret != 0)
+			break;
+		m[0] = bench_median(v[0], rounds);
+		m[1] = bench_median(v[1], rounds);
+		snprintf(name, sizeof(name), "RX 64 B, 1 lcore, %u queue%s", q, q > 1 ? "s" : "");
+		row = bench_add(t, "RX only, 64 B, one lcore polling 1..N queues", name,
+				"virtio_frag", "net_virtio_user", q, 1e3 / m[0], 1e3 / m[1]);
+		if (row != NULL) {
+			row->ours_aux = m[0];
+			row->theirs_aux = m[1];
+		}
+	}
+	rte_mempool_free(mp);
+	return ret;
+}
+
 int
 bench_scale(struct bench_table *t, const struct bench_scale_cfg *cfg)
 {
@@ -143,8 +227,8 @@ bench_scale(struct bench_table *t, const struct bench_scale_cfg *cfg)
 	char name[64];
 	int ret = 0;
 
-	bench_table_init(t, "scale", "alloc+free pair on 1..N lcores at once, each on its cache",
-			 "ns per pair, per lcore", "Mops total", "lcores");
+	bench_table_init(t, "scale", "per-op cost as lcores and queues grow",
+			 "ns per op, per lcore", "Mops total", "lcores or queues");
 	if (!rte_is_power_of_2(cfg->depth) || cfg->depth > MAX_DEPTH)
 		return -EINVAL;
 	memset(&ctx, 0, sizeof(ctx));
@@ -168,11 +252,14 @@ bench_scale(struct bench_table *t, const struct bench_scale_cfg *cfg)
 			 cfg->depth, n, n > 1 ? "s" : "");
 		row = bench_add(t, "alloc+free pair, each lcore on its own cache", name, "pfrag",
 				"rte_mempool get/put", n, ns[0], ns[1]);
+		/* Ops per lcore per s: the pair counts once. */
 		if (row != NULL) {
 			row->ours_aux = mops[0];
 			row->theirs_aux = mops[1];
 		}
 	}
+	if (ret == 0 && cfg->testpmd != NULL)
+		ret = queue_rows(t, cfg);
 	if (ret != 0) {
 		printf("scale: a run failed: %s\n", rte_strerror(-ret));
 		t->failures++;
