@@ -40,6 +40,7 @@
 #define MAX_BULK 64
 #define MP_CACHE 256
 #define XRING_SIZE 4096u
+#define CROSS_MAX_ITER 200000u
 
 enum kind { PFRAG, MEMPOOL, PKTMBUF, MALLOC, NB_KINDS };
 
@@ -241,6 +242,8 @@ cross_freer(void *arg __rte_unused)
 static struct fig
 run_cross(enum kind k, struct alloc_ctx *c, unsigned int worker)
 {
+	/* A ring transfer per object: fewer of them give a steady figure. */
+	uint64_t iter = RTE_MIN(c->iter, CROSS_MAX_ITER);
 	struct fig best = { 0, 0 };
 	void *objs[32];
 	uint64_t t0, elapsed, done;
@@ -256,7 +259,7 @@ run_cross(enum kind k, struct alloc_ctx *c, unsigned int worker)
 			break;
 		}
 		t0 = rte_rdtsc_precise();
-		while (done < c->iter) {
+		while (done < iter) {
 			for (n = 0; n < RTE_DIM(objs); n++) {
 				objs[n] = get_one(k, c);
 				if (unlikely(objs[n] == NULL)) {
