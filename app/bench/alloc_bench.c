@@ -15,7 +15,8 @@
  *   pool on DPDK's default ops (ring_mp_mc), bulk alloc + free, with a
  *   256-mbuf cache and with none.
  * Each figure is the best of REPEAT runs (the least disturbed by other work
- * on a shared machine), in ns and TSC cycles per operation.
+ * on a shared machine), the allocators taking turns, in ns and TSC cycles
+ * per operation.
  */
 
 #include <inttypes.h>
@@ -115,39 +116,35 @@ keep_best(struct fig *best, uint64_t cycles, uint64_t n)
 }
 
 /* @p depth objects in flight, one allocation and one free per step. */
-static struct fig
-run_pair(enum kind k, struct alloc_ctx *c, unsigned int depth)
+static void
+run_pair(enum kind k, struct alloc_ctx *c, unsigned int depth, struct fig *best)
 {
-	struct fig best = { 0, 0 };
 	uint64_t t0, elapsed;
-	unsigned int i, r, filled;
+	unsigned int i, filled;
 
-	for (r = 0; r < REPEAT; r++) {
-		for (filled = 0; filled < depth; filled++) {
-			slots[filled] = get_one(k, c);
-			if (slots[filled] == NULL) {
-				c->failures++;
-				break;
-			}
+	for (filled = 0; filled < depth; filled++) {
+		slots[filled] = get_one(k, c);
+		if (slots[filled] == NULL) {
+			c->failures++;
+			break;
 		}
-		t0 = rte_rdtsc_precise();
-		for (i = 0; i < c->iter && filled == depth; i++) {
-			unsigned int s = i & (depth - 1);
-			void *obj = get_one(k, c);
-
-			if (unlikely(obj == NULL)) {
-				c->failures++;
-				break;
-			}
-			put_one(k, c, slots[s]);
-			slots[s] = obj;
-		}
-		elapsed = rte_rdtsc_precise() - t0;
-		while (filled > 0)
-			put_one(k, c, slots[--filled]);
-		keep_best(&best, elapsed, i);
 	}
-	return best;
+	t0 = rte_rdtsc_precise();
+	for (i = 0; i < c->iter && filled == depth; i++) {
+		unsigned int s = i & (depth - 1);
+		void *obj = get_one(k, c);
+
+		if (unlikely(obj == NULL)) {
+			c->failures++;
+			break;
+		}
+		put_one(k, c, slots[s]);
+		slots[s] = obj;
+	}
+	elapsed = rte_rdtsc_precise() - t0;
+	while (filled > 0)
+		put_one(k, c, slots[--filled]);
+	keep_best(best, elapsed, i);
 }
 
 static inline int
@@ -196,27 +193,23 @@ put_bulk(enum kind k, struct alloc_ctx *c, void **objs)
 	}
 }
 
-static struct fig
-run_bulk(enum kind k, struct alloc_ctx *c)
+static void
+run_bulk(enum kind k, struct alloc_ctx *c, struct fig *best)
 {
-	struct fig best = { 0, 0 };
 	void *objs[MAX_BULK];
 	uint64_t t0, elapsed;
-	unsigned int i, r;
+	unsigned int i;
 
-	for (r = 0; r < REPEAT; r++) {
-		t0 = rte_rdtsc_precise();
-		for (i = 0; i < c->iter / c->bulk; i++) {
-			if (unlikely(get_bulk(k, c, objs) != 0)) {
-				c->failures++;
-				break;
-			}
-			put_bulk(k, c, objs);
+	t0 = rte_rdtsc_precise();
+	for (i = 0; i < c->iter / c->bulk; i++) {
+		if (unlikely(get_bulk(k, c, objs) != 0)) {
+			c->failures++;
+			break;
 		}
-		elapsed = rte_rdtsc_precise() - t0;
-		keep_best(&best, elapsed, (uint64_t)i * c->bulk);
+		put_bulk(k, c, objs);
 	}
-	return best;
+	elapsed = rte_rdtsc_precise() - t0;
+	keep_best(best, elapsed, (uint64_t)i * c->bulk);
 }
 
 /* Cross-lcore: this lcore allocates, a worker frees what the ring brings. */
@@ -239,48 +232,44 @@ cross_freer(void *arg __rte_unused)
 	return 0;
 }
 
-static struct fig
-run_cross(enum kind k, struct alloc_ctx *c, unsigned int worker)
+static void
+run_cross(enum kind k, struct alloc_ctx *c, unsigned int worker, struct fig *best)
 {
 	/* A ring transfer per object: fewer of them give a steady figure. */
 	uint64_t iter = RTE_MIN(c->iter, CROSS_MAX_ITER);
-	struct fig best = { 0, 0 };
 	void *objs[32];
 	uint64_t t0, elapsed, done;
-	unsigned int n, sent, r;
+	unsigned int n, sent;
 
 	xkind = k;
 	xctx = c;
-	for (r = 0; r < REPEAT; r++) {
-		xstop = 0;
-		done = 0;
-		if (rte_eal_remote_launch(cross_freer, NULL, worker) != 0) {
-			c->failures++;
-			break;
-		}
-		t0 = rte_rdtsc_precise();
-		while (done < iter) {
-			for (n = 0; n < RTE_DIM(objs); n++) {
-				objs[n] = get_one(k, c);
-				if (unlikely(objs[n] == NULL)) {
-					c->failures++;
-					break;
-				}
-			}
-			sent = 0;
-			while (sent < n)
-				sent += rte_ring_enqueue_burst(xring, &objs[sent], n - sent,
-							       NULL);
-			done += n;
-			if (unlikely(n < RTE_DIM(objs)))
-				break;
-		}
-		xstop = 1;
-		rte_eal_wait_lcore(worker);
-		elapsed = rte_rdtsc_precise() - t0;
-		keep_best(&best, elapsed, done);
+	xstop = 0;
+	done = 0;
+	if (rte_eal_remote_launch(cross_freer, NULL, worker) != 0) {
+		c->failures++;
+		return;
 	}
-	return best;
+	t0 = rte_rdtsc_precise();
+	while (done < iter) {
+		for (n = 0; n < RTE_DIM(objs); n++) {
+			objs[n] = get_one(k, c);
+			if (unlikely(objs[n] == NULL)) {
+				c->failures++;
+				break;
+			}
+		}
+		sent = 0;
+		while (sent < n)
+			sent += rte_ring_enqueue_burst(xring, &objs[sent], n - sent,
+						       NULL);
+		done += n;
+		if (unlikely(n < RTE_DIM(objs)))
+			break;
+	}
+	xstop = 1;
+	rte_eal_wait_lcore(worker);
+	elapsed = rte_rdtsc_precise() - t0;
+	keep_best(best, elapsed, done);
 }
 
 /* One row, ns in the main column, cycles aside. */
@@ -330,25 +319,48 @@ anchors_create(struct alloc_ctx *c, unsigned int max_depth)
 	return 0;
 }
 
+/*
+ * The allocators take turns, REPEAT rounds, each keeping its best: a slow
+ * spell of the shared machine hits all of them, not one.
+ */
+enum shape { PAIR, BULK, CROSS };
+
+static void
+measure_all(enum shape sh, struct alloc_ctx *c, unsigned int arg, struct fig best[NB_KINDS])
+{
+	unsigned int r, k;
+
+	memset(best, 0, sizeof(best[0]) * NB_KINDS);
+	for (r = 0; r < REPEAT; r++)
+		for (k = 0; k < NB_KINDS; k++) {
+			if (sh == PAIR)
+				run_pair(k, c, arg, &best[k]);
+			else if (sh == BULK)
+				run_bulk(k, c, &best[k]);
+			else
+				run_cross(k, c, arg, &best[k]);
+		}
+}
+
 static void
 size_rows(struct bench_table *t, struct alloc_ctx *c, const struct bench_alloc_cfg *cfg)
 {
 	unsigned int d, k, worker;
 	char group[48], name[64];
-	struct fig ours;
+	struct fig f[NB_KINDS];
 
 	for (d = 0; d < cfg->nb_depths; d++) {
 		snprintf(group, sizeof(group), "alloc+free pair, %u in flight", cfg->depths[d]);
 		snprintf(name, sizeof(name), "%4u B, %4u in flight", c->size, cfg->depths[d]);
-		ours = run_pair(PFRAG, c, cfg->depths[d]);
+		measure_all(PAIR, c, cfg->depths[d], f);
 		for (k = MEMPOOL; k < NB_KINDS; k++)
-			add_fig(t, group, name, c->size, ours, run_pair(k, c, cfg->depths[d]), k);
+			add_fig(t, group, name, c->size, f[PFRAG], f[k], k);
 	}
 	snprintf(group, sizeof(group), "bulk %u, per object", c->bulk);
 	snprintf(name, sizeof(name), "%4u B, bulk %u", c->size, c->bulk);
-	ours = run_bulk(PFRAG, c);
+	measure_all(BULK, c, 0, f);
 	for (k = MEMPOOL; k < NB_KINDS; k++)
-		add_fig(t, group, name, c->size, ours, run_bulk(k, c), k);
+		add_fig(t, group, name, c->size, f[PFRAG], f[k], k);
 	worker = rte_get_next_lcore(rte_lcore_id(), 1, 0);
 	if (!cfg->cross)
 		return;
@@ -358,9 +370,9 @@ size_rows(struct bench_table *t, struct alloc_ctx *c, const struct bench_alloc_c
 	}
 	snprintf(group, sizeof(group), "freed on another lcore, per object");
 	snprintf(name, sizeof(name), "%4u B, cross-lcore free", c->size);
-	ours = run_cross(PFRAG, c, worker);
+	measure_all(CROSS, c, worker, f);
 	for (k = MEMPOOL; k < NB_KINDS; k++)
-		add_fig(t, group, name, c->size, ours, run_cross(k, c, worker), k);
+		add_fig(t, group, name, c->size, f[PFRAG], f[k], k);
 }
 
 /*
@@ -372,7 +384,7 @@ ops_rows(struct bench_table *t, struct alloc_ctx *c)
 {
 	static const unsigned int caches[] = { 256, 0 };
 	struct rte_mempool *ring, *ours;
-	struct fig f_ring, f_ours, f;
+	struct fig f_ring, f_ours;
 	char name[64], ours_name[40], ring_name[40];
 	unsigned int i, r;
 
@@ -388,13 +400,11 @@ ops_rows(struct bench_table *t, struct alloc_ctx *c)
 			/* More rounds than elsewhere: the two differ by little. */
 			memset(&f_ring, 0, sizeof(f_ring));
 			memset(&f_ours, 0, sizeof(f_ours));
-			for (r = 0; r < 3; r++) {
+			for (r = 0; r < 3 * REPEAT; r++) {
 				c->mbufs = ring;
-				f = run_bulk(PKTMBUF, c);
-				keep_best(&f_ring, f.cycles, f.n);
+				run_bulk(PKTMBUF, c, &f_ring);
 				c->mbufs = ours;
-				f = run_bulk(PKTMBUF, c);
-				keep_best(&f_ours, f.cycles, f.n);
+				run_bulk(PKTMBUF, c, &f_ours);
 			}
 			snprintf(name, sizeof(name), "mbuf pool, cache %3u, bulk %u", caches[i],
 				 c->bulk);

@@ -207,6 +207,23 @@ groups_of(const struct bench_table *t, const char *groups[BENCH_MAX_ROWS])
 	return n;
 }
 
+/* True when every row of @p group has the same abscissa, given in @p x. */
+static int
+group_one_x(const struct bench_table *t, const char *group, double *x)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < t->nb_rows; i++) {
+		if (strcmp(t->rows[i].group, group) != 0)
+			continue;
+		if (n++ == 0)
+			*x = t->rows[i].x;
+		else if (t->rows[i].x != *x)
+			return 0;
+	}
+	return n > 0;
+}
+
 int
 bench_plot(const struct bench_table *t, const char *dir)
 {
@@ -215,6 +232,7 @@ bench_plot(const struct bench_table *t, const char *dir)
 	int is_ours[MAX_LINES];
 	unsigned int ng, g, nl, l, id = 0, cols, rows;
 	char cmd[1100];
+	double x = 0;
 	FILE *gp;
 	int ret;
 
@@ -247,6 +265,11 @@ bench_plot(const struct bench_table *t, const char *dir)
 	if (t->xtics[0] != '\0')
 		fprintf(gp, "set xtics (%s)\n", t->xtics);
 	for (g = 0; g < ng; g++) {
+		/* One abscissa only (a single case): gnuplot needs a range around it. */
+		if (group_one_x(t, groups[g], &x))
+			fprintf(gp, "set xrange [%g:%g]\n", x / 1.5, x * 1.5);
+		else
+			fprintf(gp, "set autoscale x\n");
 		nl = panel_lines(t, groups[g], lines, is_ours);
 		for (l = 0; l < nl; l++)
 			write_block(gp, t, groups[g], lines[l], is_ours[l], id + l);
