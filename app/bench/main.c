@@ -47,7 +47,7 @@ usage(const char *prog)
 	       "  --out DIR   results folder (default <build>/bench-results/<time>)\n"
 	       "  --smoke     tiny sizes: a check that the study runs, not a figure\n"
 	       "  --iter N    operations per figure (alloc, scale)\n"
-	       "  --secs S    pmd: seconds per measurement (default 1; applications 5)\n"
+	       "  --secs S    pmd: seconds per measurement (default 1; applications 4)\n"
 	       "  --rounds N  pmd: alternating rounds, median shown (default 5)\n"
 	       "  --no-apps   pmd: no application rows (testpmd, l2fwd with -d);\n"
 	       "              scale: no PMD rows (no testpmd peer)\n", prog);
@@ -366,7 +366,7 @@ run_pmd(struct bench_table *t)
 		.apps_script = no_apps ? NULL : BENCH_APPS_SCRIPT,
 		.build_dir = BENCH_BUILD_DIR,
 		.out_dir = out_dir,
-		.app_secs = smoke ? 1 : 5,
+		.app_secs = smoke ? 1 : 4,
 		.app_runs = pmd_rounds > 0 ? pmd_rounds : smoke ? 1 : 5,
 	};
 
