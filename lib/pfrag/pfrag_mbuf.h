@@ -5,14 +5,30 @@
 
 /**
  * @file
- * rte_mbuf bridge: a fragment becomes an mbuf's packet data through DPDK's
- * external buffers, as build_skb() wraps a page fragment in Linux.
+ * The external-buffer bridge (driver-facing): a fragment becomes an mbuf's
+ * packet data through DPDK's external buffers, as build_skb() wraps a page
+ * fragment in Linux.
  *
  * Fragment layout: [ headroom | data room | rte_mbuf_ext_shared_info ].
  * The header mbuf comes from a small mempool of data-less mbufs; the shared
  * info in the fragment's tail carries the reference count of the data, and
  * its free callback calls pfrag_free(). So rte_pktmbuf_free(), clones and
  * refcounts work unchanged in any DPDK application, on any lcore.
+ *
+ * Two ways from pfrag to rte_mbuf, by role; an application often uses both,
+ * port by port, and pfrag_mbuf_port_rx_frags() says which a port wants:
+ * - the external-buffer bridge (pfrag_mbuf.h), driver-facing: a fragment of
+ *   any size becomes an mbuf's data as an external buffer, on a header mbuf
+ *   from a small mempool (pfrag_mbuf_hdr_pool_create()). For code that
+ *   carves its own buffers and sizes them to the traffic, as our PMD's RX
+ *   rings do (a few hundred bytes a slot for 64-byte frames); such a driver
+ *   declares its ports (pfrag_mbuf_port_set_rx_frags()), whose RX queues
+ *   then take header mbufs only.
+ * - the mempool ops "pfrag" (pfrag_mempool.h), application-facing: ordinary
+ *   fixed-size mbufs, no external buffer, no header pool, on pfrag pages.
+ *   For drivers and libraries that know nothing of pfrag (net_vhost,
+ *   net_virtio_user, DPDK's own l2fwd and testpmd): any mempool takes the
+ *   ops by name, pfrag_pktmbuf_pool_create() over a pfrag pool's pages.
  */
 
 #include <rte_mbuf.h>
