@@ -114,6 +114,54 @@ pfrag_test_read_file(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
+int
+pfrag_test_tmpdir(char *buf, size_t len)
+{
+	snprintf(buf, len, "/tmp/vfrag-test-XXXXXX");
+	return mkdtemp(buf) == NULL ? -errno : 0;
+}
+
+void
+pfrag_test_rmdir(const char *dir)
+{
+	char file[PATH_MAX + 256];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", dir, e->d_name);
+		unlink(file);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+uint64_t
+pfrag_test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+pfrag_test_wait_file(const char *path, unsigned int ms)
+{
+	uint64_t end = pfrag_test_now_ms() + ms;
+
+	while (access(path, F_OK) != 0) {
+		if (pfrag_test_now_ms() > end)
+			return -ETIMEDOUT;
+		usleep(20000);
+	}
+	return 0;
+}
+
 /* Add "name (reason)" of a skipped case to the unit's list. */
 static void
 note_skipped_case(const char *name)
@@ -217,24 +265,6 @@ hugepages_usable(void)
 	return free_pages > 0 && mounted;
 }
 
-static void
-remove_dir(const char *path)
-{
-	char file[PATH_MAX + 256];
-	struct dirent *e;
-	DIR *d = opendir(path);
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-		unlink(file);
-	}
-	closedir(d);
-	rmdir(path);
-}
 
 static const struct pfrag_test_unit *
 find_unit(const char *name)
@@ -335,7 +365,7 @@ main(int argc, char **argv)
 	rte_eal_cleanup();
 	/* EAL leaves its runtime directory behind: remove the one we named. */
 	if (argc == 2)
-		remove_dir(runtime_dir);
+		pfrag_test_rmdir(runtime_dir);
 	if (ret == TEST_SKIPPED)
 		return EXIT_SKIP;
 	return ret == TEST_SUCCESS ? EXIT_SUCCESS : EXIT_FAILURE;

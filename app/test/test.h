@@ -94,6 +94,21 @@ int pfrag_test_have_hugepages(void);
  */
 int pfrag_test_read_file(const char *path, char *buf, size_t len);
 
+/**
+ * A private directory (mode 700) for sockets and logs, its path written to
+ * @p buf: 0, or a negative errno. pfrag_test_rmdir() removes it.
+ */
+int pfrag_test_tmpdir(char *buf, size_t len);
+
+/** Remove directory @p dir and the files in it (not subdirectories). */
+void pfrag_test_rmdir(const char *dir);
+
+/** Milliseconds of CLOCK_MONOTONIC: deadlines of waits (never asserted on). */
+uint64_t pfrag_test_now_ms(void);
+
+/** Wait up to @p ms for @p path to exist: 0, or -ETIMEDOUT. */
+int pfrag_test_wait_file(const char *path, unsigned int ms);
+
 struct pfrag_pool;
 struct pfrag_pool_info;
 

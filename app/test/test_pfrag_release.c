@@ -27,6 +27,7 @@
 
 #include <pfrag.h>
 #include <pfrag_mbuf.h>
+#include <virtio_frag.h>
 
 #include "test.h"
 #include "test_pfrag_logcap.h"
@@ -123,13 +124,10 @@ test_release_lib(struct rte_mempool *hdrs)
 static int
 plug(const char *devargs, uint16_t *port, struct pfrag_pool **pool)
 {
-	char name[PFRAG_NAMESIZE];
-
 	TEST_ASSERT_SUCCESS(rte_dev_probe(devargs), "probe %s", devargs);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(PORT_NAME, port), "port");
-	snprintf(name, sizeof(name), "vfrag%u", *port);
-	*pool = pfrag_pool_lookup(name);
-	TEST_ASSERT_NOT_NULL(*pool, "the port's pool %s", name);
+	*pool = vf_port_pool(*port);
+	TEST_ASSERT_NOT_NULL(*pool, "port %u's pool", *port);
 	return TEST_SUCCESS;
 }
 
@@ -154,7 +152,7 @@ test_replug(struct rte_mempool *hdrs)
 	uint16_t port;
 	int ret = TEST_FAILED;
 
-	TEST_ASSERT_SUCCESS(vf_tmpdir(dir, sizeof(dir)), "tmpdir");
+	TEST_ASSERT_SUCCESS(pfrag_test_tmpdir(dir, sizeof(dir)), "tmpdir");
 	snprintf(devargs, sizeof(devargs), "%s,path=%s/replug.sock,server=1", PORT_NAME, dir);
 	TEST_ASSERT_SUCCESS(logcap_start(1), "log capture");
 	if (plug(devargs, &port, &old) != TEST_SUCCESS)
@@ -185,7 +183,7 @@ out_free:
 		ret = TEST_FAILED;
 out:
 	logcap_stop();
-	vf_tmpdir_remove(dir);
+	pfrag_test_rmdir(dir);
 	/*
 	 * About pools, that is: under --no-huge the transport warns at every
 	 * probe that it cannot follow memory hotplug, which is another matter.
@@ -217,10 +215,10 @@ test_name_taken(void)
 	for (next = 0; next < RTE_MAX_ETHPORTS && rte_eth_dev_is_valid_port(next); next++)
 		;
 	TEST_ASSERT(next < RTE_MAX_ETHPORTS, "no free port id");
-	snprintf(name, sizeof(name), "vfrag%u", next);
+	snprintf(name, sizeof(name), VFRAG_POOL_NAME_FMT, next);
 	app = pfrag_pool_create(name, SOCKET_ID_ANY, 0, 16, 0);
 	TEST_ASSERT_NOT_NULL(app, "application pool %s: %s", name, rte_strerror(rte_errno));
-	TEST_ASSERT_SUCCESS(vf_tmpdir(dir, sizeof(dir)), "tmpdir");
+	TEST_ASSERT_SUCCESS(pfrag_test_tmpdir(dir, sizeof(dir)), "tmpdir");
 	snprintf(devargs, sizeof(devargs), "%s,path=%s/taken.sock,server=1", PORT_NAME7, dir);
 	ret = rte_dev_probe(devargs);
 	if (ret == 0) {
@@ -231,7 +229,7 @@ test_name_taken(void)
 			unplug(port);
 		}
 	}
-	vf_tmpdir_remove(dir);
+	pfrag_test_rmdir(dir);
 	found = pfrag_pool_lookup(name);
 	if (found == app)
 		TEST_ASSERT_SUCCESS(pfrag_pool_free(app), "application pool free");

@@ -35,7 +35,7 @@ probe_fails(const char *devargs)
 	TEST_ASSERT(rte_eth_dev_get_port_by_name(VF_NAME, &port) != 0,
 		    "no port left after '%s'", devargs == NULL ? "" : devargs);
 	TEST_ASSERT_EQUAL(rte_eth_dev_count_avail(), before, "port count unchanged");
-	TEST_ASSERT_NULL(pfrag_pool_lookup("vfrag0"), "no pool left behind");
+	TEST_ASSERT_NULL(vf_port_pool(0), "no pool left behind");
 	return TEST_SUCCESS;
 }
 
@@ -218,13 +218,13 @@ test_rx_pool_helper(void)
 static int
 suite_setup(void)
 {
-	return vf_tmpdir(dir, sizeof(dir)) == 0 ? TEST_SUCCESS : TEST_FAILED;
+	return pfrag_test_tmpdir(dir, sizeof(dir)) == 0 ? TEST_SUCCESS : TEST_FAILED;
 }
 
 static void
 suite_teardown(void)
 {
-	vf_tmpdir_remove(dir);
+	pfrag_test_rmdir(dir);
 }
 
 static const struct unit_test_suite virtio_frag_suite = {

@@ -413,7 +413,7 @@ out:
 static int
 claims_setup(void)
 {
-	TEST_ASSERT_SUCCESS(vf_tmpdir(dir, sizeof(dir)), "tmpdir");
+	TEST_ASSERT_SUCCESS(pfrag_test_tmpdir(dir, sizeof(dir)), "tmpdir");
 	mp = rte_pktmbuf_pool_create("claims_mp", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     rte_socket_id());
 	TEST_ASSERT_NOT_NULL(mp, "mbuf pool");
@@ -425,7 +425,7 @@ claims_teardown(void)
 {
 	rte_mempool_free(mp);
 	mp = NULL;
-	vf_tmpdir_remove(dir);
+	pfrag_test_rmdir(dir);
 }
 
 static const struct unit_test_suite claims_suite = {
@@ -721,15 +721,14 @@ static int
 test_pool_devargs(void)
 {
 	struct pfrag_pool_info info;
-	char args[300], name[PFRAG_NAMESIZE];
+	char args[300];
 	uint16_t port;
 
 	snprintf(args, sizeof(args), "path=%s/pool.sock,server=1,page_size=16384,pool_pages=300",
 		 dir);
 	TEST_ASSERT_SUCCESS(rte_vdev_init(CL_NAME, args), "probe");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(CL_NAME, &port), "port");
-	snprintf(name, sizeof(name), "vfrag%u", port);
-	TEST_ASSERT_SUCCESS(pfrag_pool_info_get(pfrag_pool_lookup(name), &info), "pool %s", name);
+	TEST_ASSERT_SUCCESS(pfrag_pool_info_get(vf_port_pool(port), &info), "port %u's pool", port);
 	TEST_ASSERT_EQUAL(vf_xstat(port, "pool_page_size"), 16384, "page_size= in xstats");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_close(port), "close");
 	TEST_ASSERT_SUCCESS(rte_vdev_uninit(CL_NAME), "uninit");
@@ -772,16 +771,15 @@ static int
 test_pool_released_at_close(void)
 {
 	struct pfrag_pool *pool, *again;
-	char args[300], name[PFRAG_NAMESIZE];
+	char args[300];
 	uint16_t port;
 	uint8_t *frag;
 
 	snprintf(args, sizeof(args), "path=%s/kept.sock,server=1", dir);
 	TEST_ASSERT_SUCCESS(rte_vdev_init(CL_NAME, args), "probe");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(CL_NAME, &port), "port");
-	snprintf(name, sizeof(name), "vfrag%u", port);
-	pool = pfrag_pool_lookup(name);
-	TEST_ASSERT_NOT_NULL(pool, "port %u has pool %s", port, name);
+	pool = vf_port_pool(port);
+	TEST_ASSERT_NOT_NULL(pool, "port %u has its pool", port);
 	frag = pfrag_alloc(pool, 100, 0);
 	TEST_ASSERT_NOT_NULL(frag, "a fragment the application keeps");
 	log_capture();
@@ -791,19 +789,18 @@ test_pool_released_at_close(void)
 	TEST_ASSERT(log_buf == NULL || strstr(log_buf, "pool") == NULL,
 		    "close with a fragment held must not complain about the pool: %s", log_buf);
 	log_free();
-	TEST_ASSERT_NULL(pfrag_pool_lookup(name), "the pool's name is free after close");
+	TEST_ASSERT_NULL(vf_port_pool(port), "the pool's name is free after close");
 	memset(frag, 0x5a, 100);
 
 	TEST_ASSERT_SUCCESS(rte_vdev_init(CL_NAME, args), "probe again");
 	TEST_ASSERT_SUCCESS(rte_eth_dev_get_port_by_name(CL_NAME, &port), "port");
-	snprintf(name, sizeof(name), "vfrag%u", port);
-	again = pfrag_pool_lookup(name);
+	again = vf_port_pool(port);
 	TEST_ASSERT(again != NULL && again != pool, "the next probe makes a fresh pool");
 	TEST_ASSERT_EQUAL(vf_xstat(port, "pool_frags_out"), 0, "the fresh pool is idle");
 	pfrag_free(frag);
 	TEST_ASSERT_SUCCESS(rte_eth_dev_close(port), "close");
 	TEST_ASSERT_SUCCESS(rte_vdev_uninit(CL_NAME), "uninit");
-	TEST_ASSERT_NULL(pfrag_pool_lookup(name), "close gives the pool up");
+	TEST_ASSERT_NULL(vf_port_pool(port), "close gives the pool up");
 	return TEST_SUCCESS;
 }
 

@@ -177,7 +177,7 @@ test_virtio_frag_cost(void)
 
 	if (only != NULL)
 		rounds = 1;
-	if (vf_tmpdir(dir, sizeof(dir)) != 0)
+	if (pfrag_test_tmpdir(dir, sizeof(dir)) != 0)
 		return TEST_FAILED;
 	mp = rte_pktmbuf_pool_create("vf_cost_mp", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     rte_socket_id());
@@ -218,7 +218,7 @@ test_virtio_frag_cost(void)
 			vstub_stop(&stub);
 		}
 	}
-	vf_tmpdir_remove(dir);
+	pfrag_test_rmdir(dir);
 	rte_mempool_free(mp);
 	if (ret != TEST_SUCCESS || only != NULL)
 		return ret;

@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_bus_vdev.h>
@@ -95,15 +94,6 @@ static char ctrl_dir[64];
 static char ctrl_sock[128];
 static uint64_t mem_events;
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 
@@ -121,7 +111,7 @@ static void *
 watchdog_main(void *arg __rte_unused)
 {
 	while (LOAD(wd.armed)) {
-		if (now_ms() > wd.deadline) {
+		if (pfrag_test_now_ms() > wd.deadline) {
 			printf("FAILED: %s did not return within %u ms (hung)\n",
 			       wd.what, wd.ms);
 			fflush(stdout);
@@ -137,7 +127,7 @@ watch_arm(const char *what, unsigned int ms)
 {
 	wd.what = what;
 	wd.ms = ms;
-	wd.deadline = now_ms() + ms;
+	wd.deadline = pfrag_test_now_ms() + ms;
 	STORE(wd.armed, 1);
 	if (pthread_create(&wd.thread, NULL, watchdog_main, NULL) != 0)
 		STORE(wd.armed, 0);
@@ -157,9 +147,9 @@ watch_disarm(void)
 static void
 fake_sleep_ms(unsigned int ms)
 {
-	uint64_t end = now_ms() + ms;
+	uint64_t end = pfrag_test_now_ms() + ms;
 
-	while (!fk.quit && now_ms() < end)
+	while (!fk.quit && pfrag_test_now_ms() < end)
 		usleep(10000);
 }
 
@@ -405,10 +395,10 @@ fake_stop(void)
 static int
 wait_until(const int *v, int want, unsigned int ms)
 {
-	uint64_t end = now_ms() + ms;
+	uint64_t end = pfrag_test_now_ms() + ms;
 
 	while (LOAD(*v) < want) {
-		if (now_ms() > end)
+		if (pfrag_test_now_ms() > end)
 			return -ETIMEDOUT;
 		usleep(5000);
 	}
@@ -418,10 +408,10 @@ wait_until(const int *v, int want, unsigned int ms)
 static int
 wait_mask(const uint32_t *v, uint32_t want, unsigned int ms)
 {
-	uint64_t end = now_ms() + ms;
+	uint64_t end = pfrag_test_now_ms() + ms;
 
 	while ((LOAD(*v) & want) != want) {
-		if (now_ms() > end)
+		if (pfrag_test_now_ms() > end)
 			return -ETIMEDOUT;
 		usleep(5000);
 	}
@@ -578,13 +568,13 @@ thread_cpu_ms(int tid)
 static int
 thread_gone(int tid, unsigned int ms)
 {
-	uint64_t end = now_ms() + ms;
+	uint64_t end = pfrag_test_now_ms() + ms;
 
 	do {
 		if (thread_cpu_ms(tid) < 0)
 			return 1;
 		usleep(10000);
-	} while (now_ms() < end);
+	} while (pfrag_test_now_ms() < end);
 	return 0;
 }
 
@@ -609,16 +599,16 @@ static void *
 mprobe_main(void *arg)
 {
 	struct mprobe *mp = arg;
-	uint64_t end = now_ms() + 3000, t0, ev0;
+	uint64_t end = pfrag_test_now_ms() + 3000, t0, ev0;
 	void *p;
 
-	while (mp->trigger != NULL && !LOAD(*mp->trigger) && now_ms() < end)
+	while (mp->trigger != NULL && !LOAD(*mp->trigger) && pfrag_test_now_ms() < end)
 		usleep(2000);
 	ev0 = __atomic_load_n(&mem_events, __ATOMIC_RELAXED);
-	t0 = now_ms();
+	t0 = pfrag_test_now_ms();
 	p = rte_malloc("vf_ctrl_probe", CTRL_MALLOC_SIZE, 0);
 	rte_free(p);
-	mp->ms = now_ms() - t0;
+	mp->ms = pfrag_test_now_ms() - t0;
 	mp->events = __atomic_load_n(&mem_events, __ATOMIC_RELAXED) - ev0;
 	mp->ok = p != NULL;
 	return NULL;
@@ -649,7 +639,7 @@ static int
 traffic(uint16_t port, uint16_t q)
 {
 	struct rte_mbuf *m = NULL;
-	uint64_t end = now_ms() + 2000;
+	uint64_t end = pfrag_test_now_ms() + 2000;
 	unsigned int i;
 	int64_t len = -1;
 	uint16_t nb = 0;
@@ -661,7 +651,7 @@ traffic(uint16_t port, uint16_t q)
 	for (i = 0; i < 200 && fake_rx(2 * q, 60) != 0; i++)
 		usleep(5000);
 	TEST_ASSERT(i < 200, "a posted RX buffer on vring %u", 2 * q);
-	while (nb == 0 && now_ms() < end)
+	while (nb == 0 && pfrag_test_now_ms() < end)
 		nb = rte_eth_rx_burst(port, q, &m, 1);
 	TEST_ASSERT_EQUAL(nb, 1, "frame from the backend received on queue %u", q);
 	TEST_ASSERT_EQUAL(m->pkt_len, 60, "received length");
@@ -718,21 +708,21 @@ stop_close_measured(uint16_t port, int tid, int64_t cpu0, uint64_t t_start,
 	int ret;
 
 	watch_arm("rte_eth_dev_stop", 3 * VFRAG_CTRL_BOUND_MS);
-	t0 = now_ms();
+	t0 = pfrag_test_now_ms();
 	ret = rte_eth_dev_stop(port);
-	t->stop_ms = now_ms() - t0;
+	t->stop_ms = pfrag_test_now_ms() - t0;
 	watch_disarm();
 	*frags_after_stop = port_frags_out(port);
 	xs[0] = vf_xstat(port, "vhost_disconnects");
 	xs[1] = vf_xstat(port, "vhost_timeouts");
 	xs[2] = vf_xstat(port, "vhost_protocol_errors");
 	t->cpu_ms = thread_cpu_ms(tid) - cpu0;
-	t->wall_ms = now_ms() - t_start;
+	t->wall_ms = pfrag_test_now_ms() - t_start;
 	watch_arm("rte_eth_dev_close", 3 * VFRAG_CTRL_BOUND_MS);
-	t0 = now_ms();
+	t0 = pfrag_test_now_ms();
 	rte_eth_dev_close(port);
 	rte_vdev_uninit(CTRL_NAME);
-	t->close_ms = now_ms() - t0;
+	t->close_ms = pfrag_test_now_ms() - t0;
 	watch_disarm();
 	return ret;
 }
@@ -812,7 +802,7 @@ bad_at_stop(int mode)
 	tmo0 = vf_xstat(port, "vhost_timeouts");
 	perr0 = vf_xstat(port, "vhost_protocol_errors");
 	cpu0 = thread_cpu_ms(tid);
-	t_start = now_ms();
+	t_start = pfrag_test_now_ms();
 	STORE(fk.mode, mode);
 	TEST_ASSERT_SUCCESS(mprobe_start(&mp, &fk.stalled), "malloc thread");
 	ret = stop_close_measured(port, tid, cpu0, t_start, &t, &frags, xs);
@@ -877,11 +867,11 @@ test_junk(void)
 	perr0 = vf_xstat(port, "vhost_protocol_errors");
 	conns = LOAD(fk.conns);
 	cpu0 = thread_cpu_ms(tid);
-	t_start = now_ms();
+	t_start = pfrag_test_now_ms();
 	STORE(fk.send_junk, 1);
 	usleep(1000 * 1000);
 	cpu1 = thread_cpu_ms(tid);
-	t1 = now_ms();
+	t1 = pfrag_test_now_ms();
 	printf("  junk after the handshake: control thread CPU %" PRId64 " ms over %" PRIu64
 	       " ms; vhost_disconnects +%" PRId64 ", vhost_protocol_errors +%" PRId64 "\n",
 	       cpu1 - cpu0, t1 - t_start, vf_xstat(port, "vhost_disconnects") - disc0,
@@ -909,7 +899,7 @@ test_junk(void)
 	}
 	TEST_ASSERT_SUCCESS(mprobe_start(&mp, NULL), "malloc thread");
 	cpu0 = thread_cpu_ms(tid);
-	ret = stop_close_measured(port, tid, cpu0, now_ms(), &t, &frags, xs);
+	ret = stop_close_measured(port, tid, cpu0, pfrag_test_now_ms(), &t, &frags, xs);
 	pthread_join(mp.thread, NULL);
 	ret = ret == 0 ? check_timing("junk after the handshake", &t, &mp) : TEST_FAILED;
 	if (ret == TEST_SUCCESS && frags != 0) {
@@ -964,7 +954,7 @@ test_never_accepts(void)
 	TEST_ASSERT(nfill > 0 && nfill < (int)RTE_DIM(fill), "backlog filled");
 	TEST_ASSERT_SUCCESS(vf_wait_link(port, 0, 3000), "link down after the backend left");
 	cpu0 = thread_cpu_ms(tid);
-	t_start = now_ms();
+	t_start = pfrag_test_now_ms();
 	/* The control thread retries every second: let it try at least once. */
 	usleep(1500 * 1000);
 	TEST_ASSERT_SUCCESS(mprobe_start(&mp, NULL), "malloc thread");
@@ -1146,7 +1136,7 @@ ctrl_setup(void)
 		pfrag_test_skip_reason("vhost-user shares hugepage memory: needs hugepages");
 		return TEST_SKIPPED;
 	}
-	TEST_ASSERT_SUCCESS(vf_tmpdir(ctrl_dir, sizeof(ctrl_dir)), "tmpdir");
+	TEST_ASSERT_SUCCESS(pfrag_test_tmpdir(ctrl_dir, sizeof(ctrl_dir)), "tmpdir");
 	snprintf(ctrl_sock, sizeof(ctrl_sock), "%s/ctrl.sock", ctrl_dir);
 	ctrl_mp = rte_pktmbuf_pool_create("vf_ctrl_mp", 2047, 32, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  rte_socket_id());
@@ -1161,7 +1151,7 @@ ctrl_teardown(void)
 {
 	rte_mem_event_callback_unregister("vf_ctrl_test", NULL);
 	rte_mempool_free(ctrl_mp);
-	vf_tmpdir_remove(ctrl_dir);
+	pfrag_test_rmdir(ctrl_dir);
 }
 
 static const struct unit_test_suite ctrl_suite = {

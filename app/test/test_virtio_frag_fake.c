@@ -30,6 +30,7 @@
 #include <rte_mbuf.h>
 
 #include <pfrag.h>
+#include <virtio_frag.h>
 #include <virtio_frag_ring.h>
 
 #include "test.h"
@@ -39,8 +40,6 @@
 #define FAKE_NAME "net_virtio_frag_user7"
 #define FAKE_RING 64
 #define FAKE_MASK (FAKE_RING - 1)
-/* The PMD's chain limit (virtio_frag.h): a packet spans at most this many buffers. */
-#define FAKE_MAX_CHAIN 64
 
 #define FEAT_DEFAULT ((1ULL << VFRAG_F_VERSION_1) | (1ULL << VFRAG_NET_F_MRG_RXBUF) | \
 		      (1ULL << VFRAG_F_IN_ORDER))
@@ -155,7 +154,7 @@ fake_open(uint64_t features, const char *extra, struct rte_mempool *mp, uint16_t
 	memset(&fake, 0, sizeof(fake));
 	fake.connfd = -1;
 	fake.features = features;
-	if (vf_tmpdir(fake.dir, sizeof(fake.dir)) != 0)
+	if (pfrag_test_tmpdir(fake.dir, sizeof(fake.dir)) != 0)
 		return -1;
 	snprintf(un.sun_path, sizeof(un.sun_path), "%s/fake.sock", fake.dir);
 	fake.listenfd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -187,7 +186,7 @@ fake_close(void)
 		shutdown(fd, SHUT_RDWR);
 	pthread_join(fake.thread, NULL);
 	close(fake.listenfd);
-	vf_tmpdir_remove(fake.dir);
+	pfrag_test_rmdir(fake.dir);
 }
 
 /* Stop and start the port: rings start over at index 0. */
@@ -553,7 +552,8 @@ test_rx_room_floor(uint16_t port)
 	nbuf = fake_deliver(jumbo);
 	TEST_ASSERT(nbuf > 0, "the posted ring (buffers of %" PRId64 " bytes) cannot hold a "
 		    "%u-byte frame", vf_xstat(port, "rx_buf_size"), jumbo);
-	TEST_ASSERT(nbuf <= FAKE_MAX_CHAIN, "%d buffers for one frame", nbuf);
+	/* Posted buffers never shrink below what spans a frame in that many. */
+	TEST_ASSERT(nbuf <= (int)VFRAG_RX_FLOOR_CHAIN, "%d buffers for one frame", nbuf);
 	drain_check(port, 32, &jumbo, 1, &t);
 	TEST_ASSERT(t.pkts == 1 && t.bad == 0, "the jumbo frame intact (%u packets, %u bad)",
 		    t.pkts, t.bad);
@@ -576,11 +576,9 @@ test_rx_hdr_shortage(uint16_t port, struct rte_mempool *mp)
 	struct pfrag_pool_info info;
 	struct rte_mbuf **held, *m[32];
 	unsigned int nb_held = 0, i;
-	char name[32];
 	uint16_t n;
 
-	snprintf(name, sizeof(name), "vfrag%u", port);
-	pool = pfrag_pool_lookup(name);
+	pool = vf_port_pool(port);
 	TEST_ASSERT_NOT_NULL(pool, "port pool");
 	for (i = 0; i < RTE_DIM(sizes); i++)
 		sizes[i] = 70 + i;

@@ -66,7 +66,7 @@ vf_teardown(void)
 	ctx.port_up = 0;
 	vf_peer_stop(&ctx.peer);
 	if (ctx.dir[0] != '\0')
-		vf_tmpdir_remove(ctx.dir);
+		pfrag_test_rmdir(ctx.dir);
 	ctx.dir[0] = '\0';
 }
 
@@ -79,7 +79,7 @@ vf_connect(int server)
 	if (!server) {
 		ret = vf_peer_start(&ctx.peer, ctx.dir, ctx.sock, 0, "macswap");
 		TEST_ASSERT_SUCCESS(ret, "peer start");
-		ret = vf_wait_file(ctx.sock, 20000);
+		ret = pfrag_test_wait_file(ctx.sock, 20000);
 		if (ret != 0)
 			vf_peer_dump_log(&ctx.peer);
 		TEST_ASSERT_SUCCESS(ret, "peer socket %s did not appear", ctx.sock);

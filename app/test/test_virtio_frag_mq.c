@@ -101,14 +101,14 @@ test_virtio_frag_interop_mq(void)
 		pfrag_test_skip_reason("dpdk-testpmd is not installed (apt-get install dpdk)");
 		return TEST_SKIPPED;
 	}
-	TEST_ASSERT_SUCCESS(vf_tmpdir(dir, sizeof(dir)), "tmpdir");
+	TEST_ASSERT_SUCCESS(pfrag_test_tmpdir(dir, sizeof(dir)), "tmpdir");
 	mp = rte_pktmbuf_pool_create("vf_mq_mp", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				     rte_socket_id());
 	ret = mp == NULL ? TEST_FAILED : TEST_SUCCESS;
 	snprintf(sock, sizeof(sock), "%s/vhost.sock", dir);
 	if (ret == TEST_SUCCESS)
 		ret = vf_peer_start_mq(&peer, dir, sock, 0, "macswap", MQ_QUEUES) == 0 &&
-			vf_wait_file(sock, 20000) == 0 ? TEST_SUCCESS : TEST_FAILED;
+			pfrag_test_wait_file(sock, 20000) == 0 ? TEST_SUCCESS : TEST_FAILED;
 	snprintf(args, sizeof(args), "path=%s,queues=%u", sock, MQ_QUEUES);
 	if (ret == TEST_SUCCESS)
 		ret = vf_port_create_mq(MQ_NAME, args, mp, MQ_RING, 9000, MQ_QUEUES, &port);
@@ -138,10 +138,7 @@ test_virtio_frag_interop_mq(void)
 	if (port_up) {
 		rte_eth_dev_stop(port);
 		if (ret == TEST_SUCCESS) {
-			char name[PFRAG_NAMESIZE];
-
-			snprintf(name, sizeof(name), "vfrag%u", port);
-			ret = pfrag_test_pool_back(pfrag_pool_lookup(name), NULL, "after stop");
+			ret = pfrag_test_pool_back(vf_port_pool(port), NULL, "after stop");
 		}
 		vf_port_destroy(MQ_NAME, port);
 	}
@@ -168,7 +165,7 @@ test_virtio_frag_interop_mq(void)
 	if (ret != TEST_SUCCESS)
 		vf_peer_dump_log(&peer);
 	rte_mempool_free(mp);
-	vf_tmpdir_remove(dir);
+	pfrag_test_rmdir(dir);
 	return ret;
 }
 

@@ -2,7 +2,6 @@
 
 /* Peer process, port and round-trip helpers of the virtio_frag system tests. */
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +11,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_bus_vdev.h>
@@ -22,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include <pfrag.h>
+#include <virtio_frag.h>
 
 #include "test.h"
 #include "test_virtio_frag_peer.h"
@@ -57,33 +56,6 @@ vf_testpmd_path(void)
 }
 
 int
-vf_tmpdir(char *buf, size_t len)
-{
-	snprintf(buf, len, "/tmp/vfrag-test-XXXXXX");
-	return mkdtemp(buf) == NULL ? -errno : 0;
-}
-
-void
-vf_tmpdir_remove(const char *dir)
-{
-	char path[512];
-	struct dirent *e;
-	DIR *d;
-
-	d = opendir(dir);
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
-int
 vf_peer_prepare(struct vf_peer *p, char *dir, size_t dir_len, char *sock, size_t sock_len)
 {
 	p->pid = -1;
@@ -92,32 +64,10 @@ vf_peer_prepare(struct vf_peer *p, char *dir, size_t dir_len, char *sock, size_t
 		pfrag_test_skip_reason("dpdk-testpmd is not installed (apt-get install dpdk)");
 		return TEST_SKIPPED;
 	}
-	if (vf_tmpdir(dir, dir_len) != 0)
+	if (pfrag_test_tmpdir(dir, dir_len) != 0)
 		return TEST_FAILED;
 	snprintf(sock, sock_len, "%s/vhost.sock", dir);
 	return TEST_SUCCESS;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int
-vf_wait_file(const char *path, unsigned int ms)
-{
-	uint64_t end = now_ms() + ms;
-
-	while (access(path, F_OK) != 0) {
-		if (now_ms() > end)
-			return -ETIMEDOUT;
-		usleep(20000);
-	}
-	return 0;
 }
 
 int
@@ -188,10 +138,10 @@ vf_peer_start_mq(struct vf_peer *p, const char *dir, const char *sock, int clien
 static int
 peer_wait(struct vf_peer *p, unsigned int ms)
 {
-	uint64_t end = now_ms() + ms;
+	uint64_t end = pfrag_test_now_ms() + ms;
 	int status;
 
-	while (now_ms() < end) {
+	while (pfrag_test_now_ms() < end) {
 		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
 			p->pid = -1;
 			return 0;
@@ -317,21 +267,21 @@ vf_port_pool(uint16_t port)
 {
 	char name[PFRAG_NAMESIZE];
 
-	snprintf(name, sizeof(name), "vfrag%u", port);
+	snprintf(name, sizeof(name), VFRAG_POOL_NAME_FMT, port);
 	return pfrag_pool_lookup(name);
 }
 
 int
 vf_wait_link(uint16_t port, int up, unsigned int ms)
 {
-	uint64_t end = now_ms() + ms;
+	uint64_t end = pfrag_test_now_ms() + ms;
 	struct rte_eth_link link;
 
 	do {
 		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == up)
 			return 0;
 		usleep(10000);
-	} while (now_ms() < end);
+	} while (pfrag_test_now_ms() < end);
 	return -ETIMEDOUT;
 }
 
@@ -582,19 +532,19 @@ int
 vf_stream_run(const struct vf_stream *s, struct vf_rt_result *res)
 {
 	struct stream_state st = { .s = s, .res = res, .last_ok = -1 };
-	uint64_t last_progress = now_ms(), stalled_since = last_progress, now;
+	uint64_t last_progress = pfrag_test_now_ms(), stalled_since = last_progress, now;
 
 	memset(res, 0, sizeof(*res));
 	rte_eth_macaddr_get(s->port, &st.mac);
 	vf_run_id++;
 	st.given_up = calloc(s->n, 1);
 	while (st.expect < s->n) {
-		now = now_ms();
+		now = pfrag_test_now_ms();
 		if (now - last_progress > s->timeout_ms)
 			break;
 		stream_send(&st);
 		if (stream_recv(&st) > 0) {
-			last_progress = now_ms();
+			last_progress = pfrag_test_now_ms();
 			stalled_since = last_progress;
 		} else if (now - stalled_since > VF_STALL_MS && st.expect < st.next_seq &&
 			   st.given_up != NULL) {
@@ -652,14 +602,14 @@ vf_roundtrip(uint16_t port, struct rte_mempool *mp, uint32_t size, uint32_t n,
 int
 vf_wait_traffic_q(uint16_t port, uint16_t queue, struct rte_mempool *mp, unsigned int ms)
 {
-	uint64_t end = now_ms() + ms;
+	uint64_t end = pfrag_test_now_ms() + ms;
 	struct vf_rt_result r;
 
 	/* Quiet: vf_roundtrip() dumps the port on every miss otherwise. */
 	do {
 		if (vf_roundtrip_quiet(port, queue, mp, 64, 1, 1, 100, &r) == 0)
 			return 0;
-	} while (now_ms() < end);
+	} while (pfrag_test_now_ms() < end);
 	return -ETIMEDOUT;
 }
 

@@ -25,10 +25,6 @@ struct vf_peer {
 /** Path of dpdk-testpmd, or NULL when it is not installed. */
 const char *vf_testpmd_path(void);
 
-/** A private directory for sockets and logs (mode 700), removed by vf_tmpdir_remove(). */
-int vf_tmpdir(char *buf, size_t len);
-void vf_tmpdir_remove(const char *dir);
-
 /**
  * Start testpmd with one net_vhost port on @p sock: vhost-user server, or
  * client (client=1) when @p client. Forwarding @p fwd_mode on lcore 1, its
@@ -52,9 +48,6 @@ void vf_peer_stop(struct vf_peer *p);
 void vf_peer_kill(struct vf_peer *p);
 /** Print the tail of the peer's log (on failure). */
 void vf_peer_dump_log(const struct vf_peer *p);
-
-/** Wait up to @p ms for @p path to exist. */
-int vf_wait_file(const char *path, unsigned int ms);
 
 /**
  * Create and start port @p name with @p devargs: 1 RX + 1 TX queue of

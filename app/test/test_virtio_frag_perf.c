@@ -140,7 +140,7 @@ test_virtio_frag_perf(void)
 		pfrag_test_skip_reason("dpdk-testpmd is not installed (apt-get install dpdk)");
 		return TEST_SKIPPED;
 	}
-	if (vf_tmpdir(dir, sizeof(dir)) != 0)
+	if (pfrag_test_tmpdir(dir, sizeof(dir)) != 0)
 		return TEST_FAILED;
 	mp = rte_pktmbuf_pool_create("vf_perf_mp", 16383, 256, 0,
 				     RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
@@ -150,7 +150,7 @@ test_virtio_frag_perf(void)
 	for (side = 1; side >= 0 && ret == TEST_SUCCESS; side--) {
 		snprintf(sock, sizeof(sock), "%s/perf%d.sock", dir, side);
 		if (vf_peer_start(&peer, dir, sock, 0, side ? "txonly" : "rxonly") != 0 ||
-		    vf_wait_file(sock, 20000) != 0) {
+		    pfrag_test_wait_file(sock, 20000) != 0) {
 			vf_peer_dump_log(&peer);
 			ret = TEST_FAILED;
 		}
@@ -160,7 +160,7 @@ test_virtio_frag_perf(void)
 			vf_peer_dump_log(&peer);
 		vf_peer_stop(&peer);
 	}
-	vf_tmpdir_remove(dir);
+	pfrag_test_rmdir(dir);
 	rte_mempool_free(mp);
 	if (ret != TEST_SUCCESS)
 		return ret;

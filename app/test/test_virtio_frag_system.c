@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_ethdev.h>
@@ -47,15 +46,6 @@ struct sys_ctx {
 
 static struct sys_ctx ctx;
 
-static uint64_t
-sys_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Peer (vhost-user server, @p queues queue pairs, @p fwd) and mempool. */
 static int
 sys_setup(const char *fwd, uint16_t queues)
@@ -71,7 +61,7 @@ sys_setup(const char *fwd, uint16_t queues)
 	TEST_ASSERT_NOT_NULL(ctx.mp, "mempool");
 	ret = vf_peer_start_mq(&ctx.peer, ctx.dir, ctx.sock, 0, fwd, queues);
 	TEST_ASSERT_SUCCESS(ret, "peer start");
-	ret = vf_wait_file(ctx.sock, 20000);
+	ret = pfrag_test_wait_file(ctx.sock, 20000);
 	if (ret != 0)
 		vf_peer_dump_log(&ctx.peer);
 	TEST_ASSERT_SUCCESS(ret, "peer socket %s did not appear", ctx.sock);
@@ -90,7 +80,7 @@ sys_teardown(void)
 	ctx.port_up = 0;
 	vf_peer_stop(&ctx.peer);
 	if (ctx.dir[0] != '\0')
-		vf_tmpdir_remove(ctx.dir);
+		pfrag_test_rmdir(ctx.dir);
 	ctx.dir[0] = '\0';
 	rte_mempool_free(ctx.mp);
 	ctx.mp = NULL;
@@ -213,7 +203,7 @@ sys_mixed_stream(const struct mix *m, const char *phase)
 		.timeout_ms = 3000,
 	};
 	struct vf_rt_result r;
-	uint64_t bytes = 0, t0 = sys_now_ms();
+	uint64_t bytes = 0, t0 = pfrag_test_now_ms();
 	uint32_t i, lo = UINT32_MAX, hi = 0, sz;
 	int ret;
 
@@ -228,7 +218,7 @@ sys_mixed_stream(const struct mix *m, const char *phase)
 	       "sent %" PRIu64 ", back intact %" PRIu64 ", bad %" PRIu64 ", lost or unsent %"
 	       PRIu64 ", stale %" PRIu64 ", foreign %" PRIu64 "; rx_bad_desc %" PRId64
 	       ", rx_buf_size %" PRId64 "\n", phase, s.n, lo, hi, bytes / 1024,
-	       sys_now_ms() - t0, r.sent, r.received, r.bad, r.lost, r.stale, r.foreign,
+	       pfrag_test_now_ms() - t0, r.sent, r.received, r.bad, r.lost, r.stale, r.foreign,
 	       vf_xstat(ctx.port, "rx_bad_desc"), vf_xstat(ctx.port, "rx_buf_size"));
 	if (ret != 0) {
 		vf_port_dump(ctx.port);
@@ -562,7 +552,7 @@ sys_cycles_run(unsigned int first, unsigned int nb_cycles, int in_order)
 	TEST_ASSERT_SUCCESS(ret, "port create with %s", devargs);
 	ctx.port_up = 1;
 	TEST_ASSERT_SUCCESS(sys_wait_up(1), "port up");
-	t0 = sys_now_ms();
+	t0 = pfrag_test_now_ms();
 	for (i = first; i < first + nb_cycles; i++) {
 		h = mix_hash(i + 1);
 		nq = 1 + (h & 1);
@@ -574,7 +564,7 @@ sys_cycles_run(unsigned int first, unsigned int nb_cycles, int in_order)
 	}
 	printf("  in_order=%d: %u cycles in %" PRIu64 " ms (%u with 1 queue pair, %u with "
 	       "2): 0 fragments, 0 pages out and every mbuf back after each stop\n",
-	       in_order, nb_cycles, sys_now_ms() - t0, per_nq[1], per_nq[2]);
+	       in_order, nb_cycles, pfrag_test_now_ms() - t0, per_nq[1], per_nq[2]);
 	vf_port_destroy(SYS_NAME, ctx.port);
 	ctx.port_up = 0;
 	TEST_ASSERT_SUCCESS(sys_check_closed(mz_start), "close");
@@ -623,16 +613,16 @@ sys_release_held(void)
 static void
 sys_hold(unsigned int ms)
 {
-	uint64_t end = sys_now_ms() + ms, idle_since = sys_now_ms();
+	uint64_t end = pfrag_test_now_ms() + ms, idle_since = pfrag_test_now_ms();
 	uint16_t nb;
 
-	while (sys_now_ms() < end && nb_held < HOLD_MAX) {
+	while (pfrag_test_now_ms() < end && nb_held < HOLD_MAX) {
 		nb = rte_eth_rx_burst(ctx.port, 0, &held[nb_held],
 				      RTE_MIN(32u, HOLD_MAX - nb_held));
 		nb_held += nb;
 		if (nb > 0)
-			idle_since = sys_now_ms();
-		else if (sys_now_ms() - idle_since > 300)
+			idle_since = pfrag_test_now_ms();
+		else if (pfrag_test_now_ms() - idle_since > 300)
 			break;
 	}
 }
@@ -641,11 +631,11 @@ sys_hold(unsigned int ms)
 static uint64_t
 sys_drain(uint64_t want, unsigned int ms)
 {
-	uint64_t end = sys_now_ms() + ms, got = 0;
+	uint64_t end = pfrag_test_now_ms() + ms, got = 0;
 	struct rte_mbuf *pkts[32];
 	uint16_t nb;
 
-	while (sys_now_ms() < end && got < want) {
+	while (pfrag_test_now_ms() < end && got < want) {
 		nb = rte_eth_rx_burst(ctx.port, 0, pkts, RTE_DIM(pkts));
 		rte_pktmbuf_free_bulk(pkts, nb);
 		got += nb;

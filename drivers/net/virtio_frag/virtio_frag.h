@@ -49,6 +49,8 @@ extern int virtio_frag_logtype;
 #define VFRAG_DP_LOG(level, fmt, ...) do { } while (0)
 #endif
 
+/* Name of the pfrag pool a port makes unless pool= names one: "vfrag<port id>". */
+#define VFRAG_POOL_NAME_FMT "vfrag%u"
 #define VFRAG_MAX_QUEUE_PAIRS   8
 #define VFRAG_DEFAULT_RING_SIZE 256
 #define VFRAG_MIN_RING_SIZE     64

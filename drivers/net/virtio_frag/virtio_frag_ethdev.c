@@ -434,7 +434,7 @@ vfrag_pool_get(struct virtio_frag_hw *hw, uint16_t port_id)
 		/* Four 2 KB buffers per ring slot: posted, in flight, in the app. */
 		nb_pages = RTE_MAX(256u, (uint32_t)((uint64_t)a->queues * a->queue_size *
 						    4 * 2048 / page_size));
-	snprintf(name, sizeof(name), "vfrag%u", port_id);
+	snprintf(name, sizeof(name), VFRAG_POOL_NAME_FMT, port_id);
 	/*
 	 * A pool of that name is never an earlier port's (close releases the
 	 * pool and its name at once): it is someone else's, and adopting it
