@@ -48,6 +48,30 @@ virtio_frag_configure(struct rte_eth_dev *dev)
 	return 0;
 }
 
+/*
+ * Ring sizes the port takes: ours, within what the device takes for the
+ * first pair's queue @p index (a legacy device: its own size only), so that
+ * rte_eth_dev_adjust_nb_rx_tx_desc() gives applications the real size.
+ */
+static void
+vfrag_desc_lim(struct virtio_frag_hw *hw, uint16_t index, struct rte_eth_desc_lim *lim)
+{
+	int fixed = 0, size;
+
+	lim->nb_max = VFRAG_MAX_RING_SIZE;
+	lim->nb_min = VFRAG_MIN_RING_SIZE;
+	lim->nb_align = 1;
+	if (hw->ops->get_queue_size == NULL)
+		return;
+	size = virtio_frag_ring_size(VFRAG_MAX_RING_SIZE,
+				     hw->ops->get_queue_size(hw, index, &fixed), fixed);
+	if (size < 0)
+		return;     /* queue set-up says why */
+	lim->nb_max = (uint16_t)size;
+	if (fixed)
+		lim->nb_min = (uint16_t)size;
+}
+
 static int
 virtio_frag_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 {
@@ -65,12 +89,12 @@ virtio_frag_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	/* Mergeable buffers deliver large frames as chained mbufs. */
 	info->rx_offload_capa = hw->args.mrg_rxbuf ? RTE_ETH_RX_OFFLOAD_SCATTER : 0;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	info->rx_desc_lim.nb_max = VFRAG_MAX_RING_SIZE;
-	info->rx_desc_lim.nb_min = VFRAG_MIN_RING_SIZE;
-	info->rx_desc_lim.nb_align = 1;
-	info->tx_desc_lim = info->rx_desc_lim;
-	info->default_rxportconf.ring_size = hw->args.queue_size;
-	info->default_txportconf.ring_size = hw->args.queue_size;
+	vfrag_desc_lim(hw, 0, &info->rx_desc_lim);
+	vfrag_desc_lim(hw, 1, &info->tx_desc_lim);
+	info->default_rxportconf.ring_size = RTE_MIN(hw->args.queue_size,
+						     info->rx_desc_lim.nb_max);
+	info->default_txportconf.ring_size = RTE_MIN(hw->args.queue_size,
+						     info->tx_desc_lim.nb_max);
 	info->default_rxportconf.nb_queues = 1;
 	info->default_txportconf.nb_queues = 1;
 	info->default_rxportconf.burst_size = 32;
