@@ -254,7 +254,7 @@ bench_plot(const struct bench_table *t, const char *dir)
 		cols == 1 ? 800 : 1400, 120 + rows * 420);
 	fprintf(gp, "set output '%s/%s.png'\n", dir, t->study);
 	fprintf(gp, "set multiplot layout %u,%u title '%s' font ',13'\n", rows, cols, t->title);
-	fprintf(gp, "set grid\nset key top left font ',9'\nset xlabel '%s'\nset ylabel '%s'\n",
+	fprintf(gp, "set grid\nset key below font ',9'\nset xlabel '%s'\nset ylabel '%s'\n",
 		t->xlabel, t->unit);
 	if (t->logx)
 		fprintf(gp, "set logscale x 2\n");
