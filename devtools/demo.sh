@@ -48,6 +48,8 @@ case $bursts in ''|*[!0-9]*|0) echo "demo.sh: --bursts wants a count > 0" >&2; e
 
 say() { echo "demo: $*"; }
 die() { echo "demo: error: $*" >&2; exit 1; }
+# shellcheck source=test/peer.sh
+. "$top/test/peer.sh"
 
 # -- 1. set-up, 2. build --------------------------------------------------------
 if [ $setup -eq 1 ]; then
@@ -66,8 +68,8 @@ if [ $do_build -eq 1 ]; then
 fi
 l2fwd=$top/$build/examples/l2fwd/pfrag-l2fwd
 [ -x "$l2fwd" ] || die "$l2fwd not found: build first (or drop --no-build)"
-testpmd=${DPDK_TESTPMD:-/usr/bin/dpdk-testpmd}
-[ -x "$testpmd" ] || die "$testpmd not found: install the dpdk package (devtools/setup.sh)"
+testpmd=$(peer_testpmd) ||
+	die "dpdk-testpmd not found: install the dpdk package (devtools/setup.sh)"
 free_huge=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 [ "${free_huge:-0}" -ge 256 ] ||
 	die "needs 256 free 2 MB hugepages, $free_huge free (devtools/setup.sh reserves them)"
@@ -80,27 +82,17 @@ case $pmd in virtio_frag|virtio_user) ;; *) die "--pmd: virtio_frag or virtio_us
 work=$(mktemp -d /tmp/pfrag-demo.XXXXXX)
 logs=$top/$build/demo-logs
 mkdir -p "$logs"
-peer_pid=
 l2fwd_pid=
 show_pid=
 interrupted=0
 
-stop_pid() { # pid: wait up to 10 s for it, then kill it
-	[ -n "$1" ] || return 0
-	timeout 10 tail --pid="$1" -f /dev/null 2>/dev/null || kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 cleanup() {
 	[ -n "$show_pid" ] && kill "$show_pid" 2>/dev/null
 	if [ -n "$l2fwd_pid" ]; then
 		kill -INT "$l2fwd_pid" 2>/dev/null
 		stop_pid "$l2fwd_pid"
 	fi
-	if [ -n "$peer_pid" ]; then
-		echo quit >&3 2>/dev/null
-		stop_pid "$peer_pid"
-	fi
-	exec 3>&- 2>/dev/null
+	peer_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -112,21 +104,13 @@ trap 'interrupted=1' INT TERM
 # forwarding lcore (1) polls; pfrag-l2fwd runs on lcore 0. Both run in their
 # own session: Ctrl-C reaches this script only, which stops them in order.
 say "starting the peer: $testpmd, two net_vhost ports (io forwarding, each port looped)"
-mkfifo "$work/peer.in"
-setsid "$testpmd" -l 0-1 --main-lcore 0 --no-pci --in-memory --single-file-segments \
-	--file-prefix=pfrag-demo-peer-$$ --log-level=lib.eal:warning \
+peer_start "$logs/peer.log" -i -l 0-1 --main-lcore 0 --no-pci --in-memory \
+	--single-file-segments --file-prefix=pfrag-demo-peer-$$ --log-level=lib.eal:warning \
 	--vdev "net_vhost0,iface=$work/vhost0.sock,queues=1" \
 	--vdev "net_vhost1,iface=$work/vhost1.sock,queues=1" \
-	-- -i --no-mlockall --total-num-mbufs=16384 --forward-mode=io \
-	--port-topology=loop <"$work/peer.in" >"$logs/peer.log" 2>&1 &
-peer_pid=$!
-exec 3>"$work/peer.in"
-for _ in $(seq 100); do
-	[ -S "$work/vhost0.sock" ] && [ -S "$work/vhost1.sock" ] && break
-	kill -0 $peer_pid 2>/dev/null || break
-	sleep 0.1
-done
-[ -S "$work/vhost1.sock" ] || { cat "$logs/peer.log"; die "the peer did not start"; }
+	-- -i --no-mlockall --total-num-mbufs=16384 --forward-mode=io --port-topology=loop
+peer_wait_sockets "$PEER_PID" "$work/vhost0.sock" "$work/vhost1.sock" ||
+	{ cat "$logs/peer.log"; die "the peer did not start"; }
 
 # -- 4. pfrag-l2fwd ------------------------------------------------------------------
 if [ $pmd = virtio_frag ]; then
@@ -159,7 +143,7 @@ tail -n +1 -f "$logs/l2fwd.log" |
 show_pid=$!
 
 # -- 5. traffic ------------------------------------------------------------------
-echo "start tx_first $bursts" >&3
+peer_cmd "start tx_first $bursts"
 say "forwarding for $duration s (Ctrl-C to stop early)"
 sleep "$duration" &
 wait $! 2>/dev/null
@@ -173,24 +157,23 @@ sleep 0.3
 kill $show_pid 2>/dev/null
 wait $show_pid 2>/dev/null
 show_pid=
-echo "stop" >&3
-echo "show port stats all" >&3
-echo "quit" >&3
-stop_pid $peer_pid
-peer_pid=
+peer_cmd stop
+peer_cmd show port stats all
+peer_stop
 
 json=$(grep '^{' "$logs/l2fwd.log" | tail -1)
 [ -n "$json" ] || { tail -20 "$logs/l2fwd.log"; die "pfrag-l2fwd gave no final statistics"; }
-/usr/bin/python3 - "$json" "$logs/peer.log" "$pmd" "$logs" <<'EOF'
-import json, re, sys
+/usr/bin/python3 - "$json" "$(testpmd_port_stats "$logs/peer.log")" "$pmd" "$logs" \
+	"$(testpmd_fwd_stat "$logs/peer.log" TX-dropped)" <<'EOF'
+import json, sys
 
-res, log, pmd, logs = json.loads(sys.argv[1]), open(sys.argv[2]).read(), sys.argv[3], sys.argv[4]
+res, pmd, logs = json.loads(sys.argv[1]), sys.argv[3], sys.argv[4]
+# testpmd_port_stats: "port rx missed tx" per line
 peer = {}
-for m in re.finditer(r'NIC statistics for port (\d+)\s+#+\s+RX-packets:\s+(\d+)\s+'
-                     r'RX-missed:\s+(\d+).*?TX-packets:\s+(\d+)', log, re.S):
-    peer[int(m.group(1))] = (int(m.group(2)), int(m.group(3)), int(m.group(4)))
-acc = re.search(r'Accumulated forward statistics.*?TX-dropped:\s+(\d+)', log, re.S)
-drops = int(acc.group(1)) if acc else None
+for line in sys.argv[2].splitlines():
+    v = [int(x) for x in line.split()]
+    peer[v[0]] = tuple(v[1:])
+drops = int(sys.argv[5]) if sys.argv[5] else None
 ports = {p['port']: p for p in res['ports']}
 secs, tot, pool = res['duration_s'], res['total'], res['run_pool']
 name = {'virtio_frag': 'net_virtio_frag_user (our PMD)',

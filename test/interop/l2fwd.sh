@@ -38,14 +38,15 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+# shellcheck source=test/peer.sh
+. "$top/test/peer.sh"
 l2fwd=$build/examples/l2fwd/pfrag-l2fwd
-testpmd=${DPDK_TESTPMD:-/usr/bin/dpdk-testpmd}
 say() { echo "l2fwd-interop: $*"; }
 skip() { say "SKIP: $*"; exit 77; }
 fail() { say "FAIL: $*"; status=1; }
 
 [ -x "$l2fwd" ] || { say "FAIL: $l2fwd not built"; exit 1; }
-[ -x "$testpmd" ] || skip "$testpmd not installed"
+peer_testpmd >/dev/null || skip "dpdk-testpmd not installed"
 free_huge=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
 [ "${free_huge:-0}" -ge 128 ] || skip "needs 128 free 2 MB hugepages, $free_huge free"
 built_in=0
@@ -56,20 +57,14 @@ fi
 [ "$pmd" = virtio_frag ] && [ $built_in -eq 0 ] && skip "net_virtio_frag_user is not built in"
 
 work=$(mktemp -d /tmp/pfrag-l2fwd-test.XXXXXX)
-peer_pid=
 l2fwd_pid=
 status=0
 
 cleanup() {
 	# Stop what we started, newest first; then wait so nothing outlives us.
 	[ -n "$l2fwd_pid" ] && kill -INT "$l2fwd_pid" 2>/dev/null
-	[ -n "$l2fwd_pid" ] && { timeout 10 tail --pid="$l2fwd_pid" -f /dev/null ||
-		kill -KILL "$l2fwd_pid" 2>/dev/null; }
-	if [ -n "$peer_pid" ] && kill -0 "$peer_pid" 2>/dev/null; then
-		echo quit >&3 2>/dev/null
-		timeout 10 tail --pid="$peer_pid" -f /dev/null || kill -KILL "$peer_pid" 2>/dev/null
-	fi
-	exec 3>&- 2>/dev/null
+	stop_pid "$l2fwd_pid"
+	peer_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -98,25 +93,18 @@ vhost)
 esac
 
 wait_sockets() { # pid: until both sockets exist or pid is gone
-	for _ in $(seq 100); do
-		[ -S "$work/s0.sock" ] && [ -S "$work/s1.sock" ] && return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	peer_wait_sockets "$1" "$work/s0.sock" "$work/s1.sock"
 }
 
 # The peer: interactive, so its main lcore sleeps on stdin (lcore 0) and
 # only its forwarding lcore (1) polls; pfrag-l2fwd runs on lcore 0.
 start_peer() {
-	mkfifo "$work/peer.in"
-	"$testpmd" -l 0-1 --main-lcore 0 --no-pci --in-memory --single-file-segments \
-		--file-prefix=pfrag-l2t-peer-$$ --log-level=lib.eal:warning "${theirs[@]}" \
+	peer_start "$work/peer.log" -i -l 0-1 --main-lcore 0 --no-pci --in-memory \
+		--single-file-segments --file-prefix=pfrag-l2t-peer-$$ \
+		--log-level=lib.eal:warning "${theirs[@]}" \
 		-- -i --no-mlockall --total-num-mbufs=8192 --port-topology=paired \
-		--forward-mode=rxonly <"$work/peer.in" >"$work/peer.log" 2>&1 &
-	peer_pid=$!
-	exec 3>"$work/peer.in"
-	echo "set verbose 1" >&3
+		--forward-mode=rxonly
+	peer_cmd "set verbose 1"
 }
 
 start_l2fwd() {
@@ -133,7 +121,7 @@ if [ "$pmd" = vhost ]; then
 	start_peer
 else
 	start_peer
-	wait_sockets $peer_pid || { cat "$work/peer.log"; fail "no vhost-user sockets"; exit 1; }
+	wait_sockets "$PEER_PID" || { cat "$work/peer.log"; fail "no vhost-user sockets"; exit 1; }
 	start_l2fwd
 fi
 
@@ -151,11 +139,11 @@ fi
 # vhost mode: the peer's links come up when its ports start; let them.
 sleep 1
 
-echo "start tx_first $bursts" >&3
+peer_cmd "start tx_first $bursts"
 # A few hundred packets take milliseconds; leave time for a loaded machine.
 sleep 3
-echo "stop" >&3
-echo "show port stats all" >&3
+peer_cmd stop
+peer_cmd show port stats all
 sleep 1
 
 kill -INT $l2fwd_pid
@@ -163,9 +151,7 @@ timeout 20 tail --pid=$l2fwd_pid -f /dev/null
 wait $l2fwd_pid
 l2fwd_rc=$?
 l2fwd_pid=
-echo quit >&3
-timeout 10 tail --pid=$peer_pid -f /dev/null
-peer_pid=
+peer_stop
 
 cp "$work/peer.log" "${L2FWD_TEST_KEEP:-/dev/null}" 2>/dev/null
 json=$(grep '^{' "$work/l2fwd.out" | tail -1)
@@ -176,8 +162,8 @@ if [ $l2fwd_rc -ne 0 ] || [ -z "$json" ]; then
 fi
 echo "$json"
 
-# The checks, in python for the JSON; the peer log is parsed here too.
-/usr/bin/python3 - "$work/peer.log" "$json" "$bursts" <<'EOF'
+# The checks, in python for the JSON; the peer's packet lines are parsed here too.
+/usr/bin/python3 - "$work/peer.log" "$json" "$bursts" "$(testpmd_port_stats "$work/peer.log")" <<'EOF'
 import json, re, sys
 
 log, res, bursts = open(sys.argv[1]).read(), json.loads(sys.argv[2]), int(sys.argv[3])
@@ -190,11 +176,11 @@ def check(cond, what):
     print(('ok   ' if cond else 'FAIL ') + what)
     ok = ok and cond
 
-# Peer counters from 'show port stats all' (the last block per port).
+# Peer counters from 'show port stats all' (testpmd_port_stats: port rx missed tx).
 peer = {}
-for m in re.finditer(r'NIC statistics for port (\d+)\s+#+\s+RX-packets:\s+(\d+).*?'
-                     r'TX-packets:\s+(\d+)', log, re.S):
-    peer[int(m.group(1))] = {'rx': int(m.group(2)), 'tx': int(m.group(3))}
+for line in sys.argv[4].splitlines():
+    port, rx, _, tx = (int(v) for v in line.split())
+    peer[port] = {'rx': rx, 'tx': tx}
 check(set(peer) == {0, 1}, 'peer stats for ports 0 and 1: %s' % peer)
 ports = {p['port']: p for p in res['ports']}
 check(set(ports) == {0, 1}, 'pfrag-l2fwd stats for ports 0 and 1')

@@ -43,7 +43,9 @@ modes=${*:-rxonly txonly io}
 ring=256        # our --rxd/--txd: the bound of what a ring can hold at stop
 burst=32        # testpmd's burst: what --tx-first puts into the io loop
 
-testpmd=$(command -v dpdk-testpmd) || { echo "SKIP: dpdk-testpmd not installed"; exit 77; }
+# shellcheck source=test/peer.sh
+. "$(dirname "$0")/../peer.sh"
+testpmd=$(peer_testpmd) || { echo "SKIP: dpdk-testpmd not installed"; exit 77; }
 so=$build/drivers/net/virtio_frag/librte_net_virtio_frag.so
 [ -f "$so" ] || { echo "SKIP: $so not built (ninja -C $build)"; exit 77; }
 grep -q '^HugePages_Free: *[1-9]' /proc/meminfo || { echo "SKIP: no free hugepages"; exit 77; }
@@ -70,28 +72,16 @@ cp "$so" "$priv/" || exit 1
 plugin=$priv/$(basename "$so")
 sockdir=$(mktemp -d /tmp/vfrag-interop.XXXXXX) || exit 1
 sock=$sockdir/vhost.sock
-peer_pid=
 fe_pid=
 
 cleanup() {
-	for pid in $fe_pid $peer_pid; do
-		kill -INT "$pid" 2>/dev/null
-	done
-	sleep 1
-	for pid in $fe_pid $peer_pid; do
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
+	[ -n "$fe_pid" ] && kill -INT "$fe_pid" 2>/dev/null
+	stop_pid "$fe_pid"
+	peer_stop
 	rm -rf "$priv" "$sockdir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# "RX-packets: N" of testpmd's accumulated forward statistics.
-fwd_stat() {
-	sed -n '/Accumulated forward statistics/,/+++++/p' "$1" |
-		sed -n "s/.*$2: *\([0-9]*\).*/\1/p" | head -1
-}
 
 fail=0
 for mode in $modes; do
@@ -103,15 +93,13 @@ for mode in $modes; do
 	esac
 	rm -f "$sock"
 	# Peer on lcore 1 (forwarding), our forwarding lcore is 0: no time-slicing.
-	"$testpmd" -l 0-1 --main-lcore 0 --no-pci --in-memory --single-file-segments \
-		--file-prefix=vfi-peer-$$ --log-level=lib.eal:warning \
+	peer_start "$sockdir/peer-$mode.log" -a -l 0-1 --main-lcore 0 --no-pci --in-memory \
+		--single-file-segments --file-prefix=vfi-peer-$$ --log-level=lib.eal:warning \
 		--vdev "net_vhost0,iface=$sock,queues=1" -- \
 		--no-mlockall --total-num-mbufs=16384 -a --forward-mode=$peer_mode \
-		--stats-period 60 > "$sockdir/peer-$mode.log" 2>&1 </dev/null &
-	peer_pid=$!
-	i=0
-	while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	[ -S "$sock" ] || { echo "$mode: peer did not create $sock"; cat "$sockdir/peer-$mode.log"; exit 1; }
+		--stats-period 60
+	peer_wait_sockets "$PEER_PID" "$sock" ||
+		{ echo "$mode: peer did not create $sock"; cat "$sockdir/peer-$mode.log"; exit 1; }
 
 	echo "== $mode: dpdk-testpmd -d $(basename "$plugin") --vdev" \
 		"net_virtio_frag_user0,path=$sock -- --forward-mode=$mode $extra (${secs}s)"
@@ -129,16 +117,14 @@ for mode in $modes; do
 	wait $fe_pid
 	fe_rc=$?
 	fe_pid=
-	kill -INT $peer_pid 2>/dev/null
-	wait $peer_pid
+	peer_stop
 	peer_rc=$?
-	peer_pid=
 
-	rx=$(fwd_stat "$sockdir/fe-$mode.log" RX-packets)
-	tx=$(fwd_stat "$sockdir/fe-$mode.log" TX-packets)
-	txd=$(fwd_stat "$sockdir/fe-$mode.log" TX-dropped)
-	prx=$(fwd_stat "$sockdir/peer-$mode.log" RX-packets)
-	ptx=$(fwd_stat "$sockdir/peer-$mode.log" TX-packets)
+	rx=$(testpmd_fwd_stat "$sockdir/fe-$mode.log" RX-packets)
+	tx=$(testpmd_fwd_stat "$sockdir/fe-$mode.log" TX-packets)
+	txd=$(testpmd_fwd_stat "$sockdir/fe-$mode.log" TX-dropped)
+	prx=$(testpmd_fwd_stat "$sockdir/peer-$mode.log" RX-packets)
+	ptx=$(testpmd_fwd_stat "$sockdir/peer-$mode.log" TX-packets)
 	# Rates are over the whole run, EAL start-up included: a floor, not a benchmark.
 	echo "   ours: RX-packets ${rx:-?} TX-packets ${tx:-?} TX-dropped ${txd:-?}" \
 		"(RX $(awk -v n="${rx:-0}" -v s="$secs" 'BEGIN{printf "%.2f", n/s/1e6}') Mpps," \
