@@ -251,7 +251,7 @@ run_workload(struct bench_table *t, const struct bench_pmd_cfg *cfg, const struc
 	}
 	bench_peer_stop(&peer);
 	if (ret != 0) {
-		printf("pmd: %s moved no packet (peer log %s)\n", w->name, peer.log);
+		printf("pmd: %s: no figure (peer log %s)\n", w->name, peer.log);
 		return ret;
 	}
 	med[OURS] = bench_median(v[OURS], rounds);
