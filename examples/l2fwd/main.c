@@ -296,12 +296,14 @@ parse_args(int argc, char **argv)
 			promiscuous_on = 1;
 			break;
 		case 'q':
-			if (parse_uint(optarg, 10, 1, MAX_RX_PORT_PER_LCORE, false, "queue number", &v) != 0)
+			if (parse_uint(optarg, 10, 1, MAX_RX_PORT_PER_LCORE, false, "queue number",
+				       &v) != 0)
 				return -1;
 			rx_port_per_lcore = v;
 			break;
 		case 'T':
-			if (parse_uint(optarg, 10, 0, MAX_TIMER_PERIOD, false, "timer period", &v) != 0)
+			if (parse_uint(optarg, 10, 0, MAX_TIMER_PERIOD, false, "timer period",
+				       &v) != 0)
 				return -1;
 			timer_period = v;
 			break;
@@ -323,7 +325,8 @@ parse_args(int argc, char **argv)
 			nb_pages = v;
 			break;
 		case OPT_MBUF_CACHE:
-			if (parse_uint(optarg, 10, 0, RTE_MEMPOOL_CACHE_MAX_SIZE, false, "mbuf cache size", &v) != 0)
+			if (parse_uint(optarg, 10, 0, RTE_MEMPOOL_CACHE_MAX_SIZE, false,
+				       "mbuf cache size", &v) != 0)
 				return -1;
 			mbuf_cache = v;
 			break;
