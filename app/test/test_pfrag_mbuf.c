@@ -6,6 +6,7 @@
  * user lets go, and nothing is out at the end.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
@@ -184,6 +185,123 @@ test_exhaustion(void)
 	return check_all_back();
 }
 
+/* The mbuf mempool of the pool, found by its name (pfmb_<address>). */
+static char mbuf_pool_name[RTE_MEMPOOL_NAMESIZE];
+
+static struct rte_mempool *
+mbuf_pool_lookup(void)
+{
+	return mbuf_pool_name[0] == '\0' ? NULL : rte_mempool_lookup(mbuf_pool_name);
+}
+
+/* An mbuf built in a fragment of @p size bytes from this lcore's cache. */
+static struct rte_mbuf *
+build_one(struct rte_mempool *mp, uint32_t size)
+{
+	void *frag = pfrag_alloc(pool, size, RTE_CACHE_LINE_SIZE);
+
+	return frag == NULL ? NULL : pfrag_mbuf_build(mp, frag, pfrag_iova(frag), size);
+}
+
+/*
+ * Built in the fragment [build_skb]: the mbuf is the fragment's first bytes,
+ * a direct mbuf of the pool's pfrag_mbuf_pool(); clones share it, and the
+ * fragment goes back once, when the mbuf's last user lets go.
+ */
+static int
+test_build(void)
+{
+	uint32_t size = pfrag_mbuf_build_size(RTE_PKTMBUF_HEADROOM + 200);
+	struct rte_mempool *mp = pfrag_mbuf_pool(pool, 1000);
+	struct rte_mbuf *m, *c;
+	uint8_t *p;
+	int i;
+
+	TEST_ASSERT_NOT_NULL(mp, "mbuf pool: %s", rte_strerror(rte_errno));
+	snprintf(mbuf_pool_name, sizeof(mbuf_pool_name), "%s", mp->name);
+	TEST_ASSERT(pfrag_mbuf_pool(pool, 2000) == mp, "one mbuf pool per pfrag pool");
+	TEST_ASSERT_EQUAL(rte_pktmbuf_data_room_size(mp), 1000 + RTE_PKTMBUF_HEADROOM,
+			  "data room of the first call");
+	TEST_ASSERT_NULL(pfrag_mbuf_pool(NULL, 1000), "no pool");
+	TEST_ASSERT_NULL(pfrag_mbuf_pool(pool, UINT16_MAX), "room beyond an mbuf");
+	TEST_ASSERT_EQUAL(rte_errno, EINVAL, "errno");
+
+	m = build_one(mp, size);
+	TEST_ASSERT_NOT_NULL(m, "build");
+	TEST_ASSERT(RTE_MBUF_DIRECT(m), "a direct mbuf");
+	TEST_ASSERT(pfrag_mbuf_is_frag(m), "is_frag");
+	TEST_ASSERT(m->pool == mp, "its pool");
+	TEST_ASSERT(m->buf_addr == (void *)(m + 1), "buffer right after the mbuf");
+	TEST_ASSERT_EQUAL(m->buf_len, size - sizeof(*m), "buffer: the rest of the fragment");
+	TEST_ASSERT_EQUAL(rte_mbuf_data_iova(m), pfrag_iova(rte_pktmbuf_mtod(m, void *)),
+			  "IOVA of the data");
+	TEST_ASSERT_EQUAL(m->data_off, RTE_PKTMBUF_HEADROOM, "headroom");
+	TEST_ASSERT(rte_mbuf_refcnt_read(m) == 1 && m->nb_segs == 1 && m->next == NULL &&
+		    m->pkt_len == 0 && m->data_len == 0 && m->ol_flags == 0 &&
+		    m->priv_size == 0, "fresh mbuf");
+	TEST_ASSERT_EQUAL(rte_pktmbuf_tailroom(m), size - sizeof(*m) - RTE_PKTMBUF_HEADROOM,
+			  "tailroom: the whole room, rounded up to a cache line");
+	p = (uint8_t *)rte_pktmbuf_append(m, 200);
+	TEST_ASSERT_NOT_NULL(p, "append");
+	for (i = 0; i < 200; i++)
+		p[i] = (uint8_t)i;
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "one fragment out");
+
+	/* A clone outlives the mbuf: the data stays until the clone goes. */
+	c = rte_pktmbuf_clone(m, clones);
+	TEST_ASSERT_NOT_NULL(c, "clone");
+	TEST_ASSERT(pfrag_mbuf_is_frag(c), "a clone's data is a fragment too");
+	rte_pktmbuf_free(m);
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "freed while a clone holds it");
+	p = rte_pktmbuf_mtod(c, uint8_t *);
+	for (i = 0; i < 200; i++)
+		TEST_ASSERT_EQUAL(p[i], (uint8_t)i, "byte %d through the clone", i);
+	rte_pktmbuf_free(c);
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 0, "the clone let the fragment go");
+	return check_all_back();
+}
+
+/*
+ * rte_pktmbuf_free_bulk() of built mbufs and chains of them gives each
+ * fragment back once; rte_pktmbuf_alloc() from the mbuf pool carves one.
+ */
+static int
+test_build_bulk(void)
+{
+	uint32_t size = pfrag_mbuf_build_size(RTE_PKTMBUF_HEADROOM + 64);
+	struct rte_mempool *mp = pfrag_mbuf_pool(pool, 1000);
+	struct pfrag_pool_info a, b;
+	struct rte_mbuf *m[64];
+	unsigned int i;
+
+	TEST_ASSERT_NOT_NULL(mp, "mbuf pool");
+	pfrag_pool_info_get(pool, &a);
+	for (i = 0; i < RTE_DIM(m); i++) {
+		m[i] = build_one(mp, size);
+		TEST_ASSERT_NOT_NULL(m[i], "build %u", i);
+		TEST_ASSERT_NOT_NULL(rte_pktmbuf_append(m[i], 60), "append");
+	}
+	/* Two chains of four in the middle, as a mergeable packet arrives. */
+	for (i = 0; i < 3; i++) {
+		TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(m[10], m[11 + i]), "chain");
+		TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(m[20], m[21 + i]), "chain");
+		m[11 + i] = NULL;
+		m[21 + i] = NULL;
+	}
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), RTE_DIM(m), "fragments out");
+	for (i = 0; i < RTE_DIM(m); i++)
+		if (m[i] == NULL)
+			m[i] = rte_pktmbuf_alloc(mp);
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), RTE_DIM(m) + 6, "allocated from it");
+	TEST_ASSERT(m[11] != NULL && pfrag_mbuf_is_frag(m[11]) && m[11]->pool == mp &&
+		    rte_pktmbuf_tailroom(m[11]) >= 1000, "an mbuf of the pool's room");
+	rte_pktmbuf_free_bulk(m, RTE_DIM(m));
+	pfrag_pool_info_get(pool, &b);
+	TEST_ASSERT_EQUAL(b.stats.free - a.stats.free, RTE_DIM(m) + 6,
+			  "each fragment freed once");
+	return check_all_back();
+}
+
 /*
  * Last case: every page is back, so the pool can be freed. A teardown can
  * only print; a leaked page reference must fail the unit.
@@ -200,6 +318,8 @@ test_pool_free(void)
 		pfrag_pool_dump(stdout, pool);
 	TEST_ASSERT_SUCCESS(ret, "pool free: every fragment and page is back");
 	pool = NULL;
+	/* Its mbuf pool (test_build) went with it. */
+	TEST_ASSERT_NULL(mbuf_pool_lookup(), "the pool's mbuf mempool outlived it");
 	return TEST_SUCCESS;
 }
 
@@ -213,6 +333,8 @@ static struct unit_test_suite mbuf_suite = {
 		TEST_CASE(test_chain),
 		TEST_CASE(test_manual_attach),
 		TEST_CASE(test_exhaustion),
+		TEST_CASE(test_build),
+		TEST_CASE(test_build_bulk),
 		TEST_CASE(test_pool_free),
 		TEST_CASES_END(),
 	},

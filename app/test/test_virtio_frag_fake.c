@@ -30,6 +30,7 @@
 #include <rte_mbuf.h>
 
 #include <pfrag.h>
+#include <pfrag_mbuf.h>
 #include <virtio_frag.h>
 #include <virtio_frag_ring.h>
 
@@ -456,8 +457,8 @@ test_bad_used_entries(uint16_t port)
 
 /*
  * Issue 8 item 1: whenever a chain is dropped — a count above the chain
- * limit, a bad length or no header mbuf midway — its remaining buffers are
- * consumed, never parsed as packets of their own.
+ * limit, a bad length or an id not posted midway — its remaining buffers
+ * are consumed, never parsed as packets of their own.
  */
 static int
 test_rx_dropped_chains(uint16_t port, struct rte_mempool *mp)
@@ -466,8 +467,7 @@ test_rx_dropped_chains(uint16_t port, struct rte_mempool *mp)
 	int64_t disc0 = vf_xstat(port, "rx_chain_bufs_discarded");
 	int64_t bad0 = vf_xstat(port, "rx_bad_desc");
 	int64_t nombuf0 = vf_xstat(port, "rx_nombuf");
-	struct rte_mbuf **held, *m[1];
-	unsigned int n, nb_held = 0, nb_inj;
+	unsigned int nb_inj;
 	struct rx_tally t;
 	uint32_t len;
 	uint8_t *buf;
@@ -500,25 +500,16 @@ test_rx_dropped_chains(uint16_t port, struct rte_mempool *mp)
 	TEST_ASSERT_EQUAL(t.injected, 0, "buffer after a bad length delivered as a packet");
 	TEST_ASSERT(t.pkts == 1 && t.bad == 0, "only the good packet delivered");
 
-	/* (c) no header mbuf for the second buffer of a chain of three. */
-	held = malloc(sizeof(*held) * (mp->size + 1));
-	TEST_ASSERT_NOT_NULL(held, "memory");
-	while (rte_mempool_avail_count(mp) > 1 &&
-	       (held[nb_held] = rte_pktmbuf_alloc(mp)) != NULL)
-		nb_held++;
+	/* (c) an id that was never posted for the second buffer of a chain of three. */
 	TEST_ASSERT(fake_good(60, 3) >= 0, "head");
-	TEST_ASSERT(fake_good(60, 0) >= 0, "second buffer");
-	n = rte_eth_rx_burst(port, 0, m, 1);
-	rte_pktmbuf_free_bulk(m, n);
-	rte_pktmbuf_free_bulk(held, nb_held);
-	free(held);
-	TEST_ASSERT_EQUAL(n, 0, "a chain without headers for its buffers is not delivered");
+	fake_used(FAKE_RING + 7, 60);
 	TEST_ASSERT(fake_inject(1) >= 0, "third buffer");
 	TEST_ASSERT(fake_good(90, 1) >= 0, "buffer");
 	drain_check(port, 32, good, 1, &t);
-	TEST_ASSERT_EQUAL(t.injected, 0, "buffer after a header shortage delivered as a packet");
+	TEST_ASSERT_EQUAL(t.injected, 0, "buffer after a foreign id delivered as a packet");
 	TEST_ASSERT(t.pkts == 1 && t.bad == 0, "only the good packet delivered");
-	TEST_ASSERT_EQUAL(vf_xstat(port, "rx_nombuf") - nombuf0, 1, "one packet lost, counted");
+	TEST_ASSERT_EQUAL(vf_xstat(port, "rx_nombuf") - nombuf0, 0, "no packet lost for want "
+			  "of mbufs: they are built in the fragments");
 	printf("  dropped chains: %u + 2 later buffers consumed, %" PRId64 " bad entries\n",
 	       nb_inj, vf_xstat(port, "rx_bad_desc") - bad0);
 	return TEST_SUCCESS;
@@ -563,52 +554,51 @@ test_rx_room_floor(uint16_t port)
 }
 
 /*
- * Issue 8 item 6: fewer free header mbufs than the burst: the packets the
- * pool has headers for are received, the others dropped and counted one by
- * one, their fragments returned; then RX goes on.
+ * Issue 8 item 6, since mbufs are built in the RX fragments: the mempool
+ * given to rte_eth_rx_queue_setup() gives none of them, so the application
+ * holding every mbuf of it does not stop RX. Each received mbuf is its own
+ * fragment (a direct mbuf of the pfrag pool's mbuf mempool), and freeing it
+ * gives the fragment back.
  */
 static int
-test_rx_hdr_shortage(uint16_t port, struct rte_mempool *mp)
+test_rx_app_pool_dry(uint16_t port, struct rte_mempool *mp)
 {
 	uint32_t sizes[20];
 	int64_t nombuf0 = vf_xstat(port, "rx_nombuf");
-	struct pfrag_pool *pool;
+	struct pfrag_pool *pool = vf_port_pool(port);
 	struct pfrag_pool_info info;
 	struct rte_mbuf **held, *m[32];
 	unsigned int nb_held = 0, i;
 	uint16_t n;
 
-	pool = vf_port_pool(port);
 	TEST_ASSERT_NOT_NULL(pool, "port pool");
 	for (i = 0; i < RTE_DIM(sizes); i++)
 		sizes[i] = 70 + i;
 	held = malloc(sizeof(*held) * (mp->size + 1));
 	TEST_ASSERT_NOT_NULL(held, "memory");
-	while (rte_mempool_avail_count(mp) > 5 &&
-	       (held[nb_held] = rte_pktmbuf_alloc(mp)) != NULL)
+	while ((held[nb_held] = rte_pktmbuf_alloc(mp)) != NULL)
 		nb_held++;
 	for (i = 0; i < RTE_DIM(sizes); i++)
 		TEST_ASSERT(fake_good(sizes[i], 1) >= 0, "buffer");
 	n = rte_eth_rx_burst(port, 0, m, RTE_DIM(m));
 	for (i = 0; i < n; i++)
-		if (!frame_ok(m[i], sizes[i]))
+		if (!frame_ok(m[i], sizes[i]) || !pfrag_mbuf_is_frag(m[i]) ||
+		    !RTE_MBUF_DIRECT(m[i]) || m[i]->pool != pfrag_mbuf_pool(pool, 0) ||
+		    m[i]->buf_addr != (void *)(m[i] + 1))
 			break;
-	/* The 5 delivered still hold theirs; the 15 dropped must be back. */
 	pfrag_pool_info_get(pool, &info);
 	rte_pktmbuf_free_bulk(m, n);
 	rte_pktmbuf_free_bulk(held, nb_held);
 	free(held);
-	TEST_ASSERT_EQUAL(n, 5, "packets received with 5 free header mbufs");
-	TEST_ASSERT_EQUAL(i, n, "received packets intact");
-	TEST_ASSERT_EQUAL(vf_xstat(port, "rx_nombuf") - nombuf0, 15,
-			  "one rx_nombuf per packet without a header");
-	TEST_ASSERT_EQUAL(info.frags_out, (uint64_t)vf_xstat(port, "rx_posted_slots") + 5,
-			  "dropped packets' fragments back in the pool");
-	for (i = 0; i < RTE_DIM(sizes); i++)
-		TEST_ASSERT(fake_good(sizes[i], 1) >= 0, "buffer");
-	n = rte_eth_rx_burst(port, 0, m, RTE_DIM(m));
-	rte_pktmbuf_free_bulk(m, n);
-	TEST_ASSERT_EQUAL(n, RTE_DIM(sizes), "RX goes on once headers are back");
+	TEST_ASSERT_EQUAL(n, RTE_DIM(sizes), "packets received with the application's "
+			  "pool empty");
+	TEST_ASSERT_EQUAL(i, n, "packet %u not intact or not built in its fragment", i);
+	TEST_ASSERT_EQUAL(vf_xstat(port, "rx_nombuf") - nombuf0, 0, "rx_nombuf");
+	TEST_ASSERT_EQUAL(info.frags_out, (uint64_t)vf_xstat(port, "rx_posted_slots") + n,
+			  "a received packet holds its fragment, nothing more");
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool),
+			  (uint64_t)vf_xstat(port, "rx_posted_slots"),
+			  "freed packets' fragments back in the pool");
 	return TEST_SUCCESS;
 }
 
@@ -1002,33 +992,41 @@ test_tx_pushed_hdr(uint16_t port, struct rte_mempool *mp)
 	return TEST_SUCCESS;
 }
 
-/* Issue 8 item 6: a header pool smaller than the ring is flagged at set-up. */
+/*
+ * Issue 8 item 6: a queue set up with a mempool far smaller than its ring
+ * still holds a full ring of received packets: the mempool gives none.
+ */
 static int
-test_rx_setup_warns(uint16_t port, struct rte_mempool *mp)
+test_rx_tiny_app_pool(uint16_t port, struct rte_mempool *mp)
 {
+	struct rte_mbuf *m[FAKE_RING];
 	struct rte_mempool *tiny;
-	char *text = NULL;
-	size_t size = 0;
-	FILE *log, *old = rte_log_get_stream();
-	int ret, warned;
+	unsigned int n = 0, i;
+	uint16_t k;
+	int ret;
 
 	TEST_ASSERT_SUCCESS(rte_eth_dev_stop(port), "stop");
 	tiny = rte_pktmbuf_pool_create("vf_fake_tiny", 16, 0, 0, RTE_PKTMBUF_HEADROOM,
 				       rte_socket_id());
 	TEST_ASSERT_NOT_NULL(tiny, "tiny pool");
-	log = open_memstream(&text, &size);
-	TEST_ASSERT_NOT_NULL(log, "memstream");
-	rte_openlog_stream(log);
 	ret = rte_eth_rx_queue_setup(port, 0, FAKE_RING, rte_socket_id(), NULL, tiny);
-	rte_openlog_stream(old == stderr ? NULL : old);
-	fclose(log);
-	warned = text != NULL && strstr(text, "header pool vf_fake_tiny") != NULL;
-	free(text);
+	if (ret == 0)
+		ret = fake_restart(port);
+	for (i = 0; ret == 0 && i < FAKE_RING && fake_good(64, 1) >= 0; i++)
+		;
+	for (k = 1; ret == 0 && k > 0 && n < RTE_DIM(m); n += k)
+		k = rte_eth_rx_burst(port, 0, &m[n], RTE_MIN(32u, RTE_DIM(m) - n));
+	rte_pktmbuf_free_bulk(m, n);
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(tiny), 0, "an mbuf taken from the pool");
+	if (ret == 0)
+		ret = rte_eth_dev_stop(port);
 	if (ret == 0)
 		ret = rte_eth_rx_queue_setup(port, 0, FAKE_RING, rte_socket_id(), NULL, mp);
 	rte_mempool_free(tiny);
-	TEST_ASSERT_SUCCESS(ret, "queue set-up");
-	TEST_ASSERT(warned, "no warning for 16 header mbufs on a ring of %u", FAKE_RING);
+	TEST_ASSERT_SUCCESS(ret, "queue set-up and restart");
+	TEST_ASSERT_EQUAL(n, i, "%u of %u packets received and held with a 16-mbuf pool",
+			  n, i);
+	TEST_ASSERT(n > 16, "only %u packets", n);
 	return TEST_SUCCESS;
 }
 
@@ -1071,7 +1069,7 @@ run_default(struct rte_mempool *mp)
 	if (ret == TEST_SUCCESS)
 		ret = test_rx_dropped_chains(port, mp);
 	if (ret == TEST_SUCCESS)
-		ret = test_rx_hdr_shortage(port, mp);
+		ret = test_rx_app_pool_dry(port, mp);
 	if (ret == TEST_SUCCESS)
 		ret = test_rx_room_floor(port);
 	if (ret == TEST_SUCCESS)
@@ -1087,7 +1085,7 @@ run_default(struct rte_mempool *mp)
 	if (ret == TEST_SUCCESS)
 		ret = test_tx_pushed_hdr(port, mp);
 	if (ret == TEST_SUCCESS)
-		ret = test_rx_setup_warns(port, mp);
+		ret = test_rx_tiny_app_pool(port, mp);
 	return run_finish(port, ret);
 }
 

@@ -8,9 +8,11 @@
  *   back intact, no bad descriptor, the pool back to its start after close;
  * - stop/start cycles with traffic in flight, queue count and ring sizes
  *   changed between cycles (300; PFRAG_STRESS_LONG=1: 1,000);
- * - a tiny fragment pool, and a tiny header mbuf pool, run dry under
- *   full-rate RX while the application holds what it received: drops are
- *   counted in rx_nombuf, traffic comes back once the application frees.
+ * - a tiny fragment pool run dry under full-rate RX while the application
+ *   holds what it received: drops are counted in rx_nombuf, traffic comes
+ *   back once the application frees; the same with the application holding
+ *   every mbuf of the mempool the queue was set up with, which gives RX none
+ *   (received mbufs are built in their fragments).
  * Each unit starts its own peer and always stops it.
  */
 
@@ -645,12 +647,13 @@ sys_drain(uint64_t want, unsigned int ms)
 
 static int
 sys_dry(struct rte_mempool *hdr_mp, const char *what, const char *devargs,
-	int frags_run_dry)
+	int take_app_pool)
 {
 	struct rte_eth_stats st0, st1, st2;
 	struct pfrag_pool_info info;
 	struct pfrag_pool *pool;
-	uint32_t i, bad_len = 0, nb;
+	struct rte_mbuf **app = NULL;
+	uint32_t i, bad_len = 0, nb, nb_app = 0;
 	unsigned int mz_start;
 	uint64_t got;
 	int ret;
@@ -667,6 +670,12 @@ sys_dry(struct rte_mempool *hdr_mp, const char *what, const char *devargs,
 	sys_drain(UINT64_MAX, 300);
 	rte_eth_stats_get(ctx.port, &st0);
 	TEST_ASSERT(st0.ipackets > 0, "the peer's flood arrives");
+	if (take_app_pool) {
+		app = malloc(sizeof(*app) * hdr_mp->size);
+		TEST_ASSERT_NOT_NULL(app, "memory");
+		while (nb_app < hdr_mp->size && (app[nb_app] = rte_pktmbuf_alloc(hdr_mp)) != NULL)
+			nb_app++;
+	}
 
 	sys_hold(10000);
 	rte_eth_stats_get(ctx.port, &st1);
@@ -675,7 +684,7 @@ sys_dry(struct rte_mempool *hdr_mp, const char *what, const char *devargs,
 		if (held[i]->pkt_len != 64)
 			bad_len++;
 	printf("    holding %u packets: rx_nombuf %" PRIu64 ", pool pages in use %u of %u, "
-	       "fragments out %" PRIu64 ", header mbufs left %u of %u\n", nb_held,
+	       "fragments out %" PRIu64 ", queue's mempool %u of %u free\n", nb_held,
 	       st1.rx_nombuf - st0.rx_nombuf, info.pages_in_use, info.nb_pages,
 	       info.frags_out, rte_mempool_avail_count(hdr_mp), hdr_mp->size);
 	TEST_ASSERT(nb_held < HOLD_MAX, "RX stopped: the pool ran dry before %u packets",
@@ -683,12 +692,14 @@ sys_dry(struct rte_mempool *hdr_mp, const char *what, const char *devargs,
 	TEST_ASSERT(st1.rx_nombuf > st0.rx_nombuf, "drops counted in rx_nombuf");
 	TEST_ASSERT_EQUAL(bad_len, 0, "every held packet is a whole 64-byte frame");
 	TEST_ASSERT_EQUAL(st1.ierrors, 0, "no RX errors");
-	if (frags_run_dry)
-		TEST_ASSERT_EQUAL(info.pages_free, 0, "every page of the pool in use");
-	else
-		/* Partial header bulks: the driver takes what the mempool gives. */
-		TEST_ASSERT_EQUAL(rte_mempool_avail_count(hdr_mp), 0,
-				  "every header mbuf taken before RX stops");
+	TEST_ASSERT_EQUAL(info.pages_free, 0, "every page of the pool in use");
+	if (take_app_pool) {
+		rte_pktmbuf_free_bulk(app, nb_app);
+		free(app);
+		TEST_ASSERT_EQUAL(nb_app, hdr_mp->size, "the application took the whole mempool");
+		TEST_ASSERT(nb_held > nb_app, "%u packets held: RX stopped at the application's "
+			    "mempool (%u mbufs), not at the fragment pool", nb_held, nb_app);
+	}
 
 	/* Keep polling a dry port a while: it stays sane. */
 	sys_hold(200);
@@ -722,19 +733,18 @@ test_virtio_frag_system_nombuf(void)
 		goto out;
 	printf("pools run dry under full-rate RX (peer: testpmd net_vhost txonly, 64 B)\n");
 	snprintf(devargs, sizeof(devargs), "path=%s,pool_pages=8", ctx.sock);
-	ret = sys_dry(ctx.mp, "fragment pool of 8 pages of 32 KB, ring of 256", devargs, 1);
+	ret = sys_dry(ctx.mp, "fragment pool of 8 pages of 32 KB, ring of 256", devargs, 0);
 	if (ret != TEST_SUCCESS)
 		goto out;
-	/* Not a multiple of the burst: whole bursts alone would leave some behind. */
-	tiny_hdr = rte_pktmbuf_pool_create("vf_sys_hdr", 1000, 0, 0,
+	tiny_hdr = rte_pktmbuf_pool_create("vf_sys_hdr", 255, 0, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
 	if (tiny_hdr == NULL) {
 		ret = TEST_FAILED;
 		goto out;
 	}
-	snprintf(devargs, sizeof(devargs), "path=%s", ctx.sock);
-	ret = sys_dry(tiny_hdr, "header mempool of 1000 mbufs (no cache), ring of 256",
-		      devargs, 0);
+	snprintf(devargs, sizeof(devargs), "path=%s,pool_pages=16", ctx.sock);
+	ret = sys_dry(tiny_hdr, "the application holds all of the queue's 255-mbuf "
+		      "mempool; fragment pool of 16 pages", devargs, 1);
 out:
 	sys_teardown();
 	rte_mempool_free(tiny_hdr);

@@ -20,6 +20,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_mempool.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_memzone.h>
@@ -212,6 +213,8 @@ cache_attach(struct pfrag_cache *cache, struct pfrag_pool *pool)
 static void
 pool_destroy(struct pfrag_pool *pool)
 {
+	/* Its mbufs are fragments: with none out, none points at it any more. */
+	rte_mempool_free(pool->mbuf_mp);
 	rte_ring_free(pool->ring);
 	rte_memzone_free(pool->mz);
 	rte_free(pool->dbg_bitmap);

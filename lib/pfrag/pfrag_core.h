@@ -31,6 +31,7 @@ extern "C" {
 #endif
 
 struct pfrag_pool;
+struct rte_mempool;
 
 /**
  * Page descriptor [struct page], one per page, in an array apart from the
@@ -105,6 +106,7 @@ struct pfrag_pool {
 	uint32_t pages_lost;      /**< pages quarantined after an over-drop */
 	uint64_t release_tsc;     /**< when pfrag_pool_release() deferred */
 	uint64_t release_warn_tsc; /**< next "fragments still out" warning */
+	struct rte_mempool *mbuf_mp; /**< mbufs built in fragments (pfrag_mbuf.h), or NULL */
 	struct pfrag_lcore lcore[RTE_MAX_LCORE];
 };
 

@@ -1,11 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 
-/* The out-of-line half of the mbuf bridge. */
+/*
+ * The out-of-line half of the mbuf bridge: the free callback of external
+ * buffers, and the "pfrag_mbuf" mempool ops of mbufs built in fragments.
+ * Such a mempool owns no memory: its objects are fragments of a pfrag pool,
+ * carved when an mbuf is built and freed when the mbuf is.
+ */
 
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
 
 #include "pfrag_mbuf.h"
+#include "pfrag_private.h"
 
 void
 pfrag_mbuf_free_cb(void *addr, void *opaque __rte_unused)
@@ -40,4 +53,133 @@ pfrag_mbuf_port_rx_frags(uint16_t port_id)
 {
 	return port_id < RTE_MAX_ETHPORTS &&
 		__atomic_load_n(&port_rx_frags[port_id], __ATOMIC_RELAXED) != 0;
+}
+
+/* No state of its own: the pfrag pool is the mempool's pool_config. */
+static int
+pfrag_mbuf_ops_alloc(struct rte_mempool *mp __rte_unused)
+{
+	return 0;
+}
+
+static void
+pfrag_mbuf_ops_free(struct rte_mempool *mp __rte_unused)
+{
+}
+
+/*
+ * Every mbuf coming back is its own fragment. A burst freed in the order it
+ * was received runs along pages: one atomic per page.
+ */
+static int
+pfrag_mbuf_ops_enqueue(struct rte_mempool *mp __rte_unused, void * const *objs,
+		       unsigned int n)
+{
+	pfrag_free_bulk((void **)(uintptr_t)objs, n);
+	return 0;
+}
+
+/* rte_pktmbuf_alloc() from this mempool: carve and build, all or none. */
+static int
+pfrag_mbuf_ops_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)
+{
+	struct pfrag_pool *pool = mp->pool_config;
+	uint32_t size = pfrag_mbuf_build_size(rte_pktmbuf_data_room_size(mp));
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		objs[i] = pfrag_alloc(pool, size, RTE_CACHE_LINE_SIZE);
+		if (objs[i] == NULL) {
+			pfrag_free_bulk(objs, i);
+			return -ENOBUFS;
+		}
+		pfrag_mbuf_build(mp, objs[i], pfrag_iova(objs[i]), size);
+	}
+	return 0;
+}
+
+/* What a dequeue could take: whole free pages' worth (a floor). */
+static unsigned int
+pfrag_mbuf_ops_get_count(const struct rte_mempool *mp)
+{
+	const struct pfrag_pool *pool = mp->pool_config;
+	uint32_t size = pfrag_mbuf_build_size(rte_pktmbuf_data_room_size(
+		(struct rte_mempool *)(uintptr_t)mp));
+
+	return rte_ring_count(pool->ring) * (pool->page_size / size);
+}
+
+static const struct rte_mempool_ops pfrag_mbuf_ops = {
+	.name = PFRAG_MBUF_OPS_NAME,
+	.alloc = pfrag_mbuf_ops_alloc,
+	.free = pfrag_mbuf_ops_free,
+	.enqueue = pfrag_mbuf_ops_enqueue,
+	.dequeue = pfrag_mbuf_ops_dequeue,
+	.get_count = pfrag_mbuf_ops_get_count,
+};
+
+RTE_MEMPOOL_REGISTER_OPS(pfrag_mbuf_ops);
+
+/*
+ * Two modules that each link this library register the ops twice, under
+ * one name; a mempool must use this module's, whose frees know this
+ * module's pools.
+ */
+static int
+pfrag_mbuf_own_ops(struct rte_mempool *mp)
+{
+	unsigned int i;
+
+	for (i = 0; i < rte_mempool_ops_table.num_ops; i++) {
+		if (rte_mempool_ops_table.ops[i].enqueue == pfrag_mbuf_ops_enqueue) {
+			mp->ops_index = (int32_t)i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static rte_spinlock_t mbuf_pool_lock = RTE_SPINLOCK_INITIALIZER;
+
+struct rte_mempool *
+pfrag_mbuf_pool(struct pfrag_pool *pool, uint16_t data_room)
+{
+	struct rte_pktmbuf_pool_private priv = { .mbuf_data_room_size = 0 };
+	uint32_t size = pfrag_mbuf_build_size((uint32_t)data_room + RTE_PKTMBUF_HEADROOM);
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *mp;
+	int ret;
+
+	if (pool == NULL || size > pool->page_size ||
+	    (uint32_t)data_room + RTE_PKTMBUF_HEADROOM > PFRAG_MBUF_MAX_BUF_LEN) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	rte_spinlock_lock(&mbuf_pool_lock);
+	mp = pool->mbuf_mp;
+	if (mp != NULL)
+		goto out;
+	/* The pool's name may be taken by a later pool: the address is not. */
+	snprintf(name, sizeof(name), "pfmb_%" PRIxPTR, (uintptr_t)pool);
+	mp = rte_mempool_create_empty(name, pool->nb_pages * (pool->page_size / size), size,
+				      0, sizeof(priv), pool->socket_id, 0);
+	if (mp == NULL)
+		goto out;
+	ret = rte_mempool_set_ops_byname(mp, PFRAG_MBUF_OPS_NAME, pool);
+	if (ret == 0)
+		ret = pfrag_mbuf_own_ops(mp);
+	if (ret != 0) {
+		PFRAG_LOG(ERR, "pool %s: no %s mempool ops: %s", pool->name,
+			  PFRAG_MBUF_OPS_NAME, rte_strerror(-ret));
+		rte_mempool_free(mp);
+		mp = NULL;
+		rte_errno = -ret;
+		goto out;
+	}
+	priv.mbuf_data_room_size = (uint16_t)(data_room + RTE_PKTMBUF_HEADROOM);
+	rte_pktmbuf_pool_init(mp, &priv);
+	pool->mbuf_mp = mp;
+out:
+	rte_spinlock_unlock(&mbuf_pool_lock);
+	return mp;
 }

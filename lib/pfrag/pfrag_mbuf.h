@@ -15,20 +15,35 @@
  * its free callback calls pfrag_free(). So rte_pktmbuf_free(), clones and
  * refcounts work unchanged in any DPDK application, on any lcore.
  *
- * Two ways from pfrag to rte_mbuf, by role; an application often uses both,
+ * Three ways from pfrag to rte_mbuf, by role; an application often uses two,
  * port by port, and pfrag_mbuf_port_rx_frags() says which a port wants:
  * - the external-buffer bridge (pfrag_mbuf.h), driver-facing: a fragment of
  *   any size becomes an mbuf's data as an external buffer, on a header mbuf
  *   from a small mempool (pfrag_mbuf_hdr_pool_create()). For code that
- *   carves its own buffers and sizes them to the traffic, as our PMD's RX
- *   rings do (a few hundred bytes a slot for 64-byte frames); such a driver
+ *   carves its own buffers and sizes them to the traffic; such a driver
  *   declares its ports (pfrag_mbuf_port_set_rx_frags()), whose RX queues
- *   then take header mbufs only.
+ *   then take header mbufs at most.
  * - the mempool ops "pfrag" (pfrag_mempool.h), application-facing: ordinary
  *   fixed-size mbufs, no external buffer, no header pool, on pfrag pages.
  *   For drivers and libraries that know nothing of pfrag (net_vhost,
  *   net_virtio_user, DPDK's own l2fwd and testpmd): any mempool takes the
  *   ops by name, pfrag_pktmbuf_pool_create() over a pfrag pool's pages.
+ * - mbufs built in the fragment (below, pfrag_mbuf_build()), driver-facing:
+ *   the fragment's first bytes are the mbuf itself [build_skb], a direct
+ *   mbuf of the pool's pfrag_mbuf_pool(); no header mbuf at all. Our PMD's
+ *   RX rings post these (a few hundred bytes a slot for 64-byte frames).
+ *
+ * Built in the fragment: pfrag_mbuf_build() makes the rte_mbuf
+ * itself the fragment's first bytes,
+ *
+ *   [ struct rte_mbuf | headroom | data room ],
+ *
+ * a direct mbuf of the pool's mempool pfrag_mbuf_pool(). That mempool has
+ * no objects of its own and no per-lcore cache: its "pfrag_mbuf" ops give
+ * each freed mbuf's fragment back with pfrag_free_bulk(), so a burst freed
+ * with rte_pktmbuf_free_bulk() costs one atomic per page, and no header
+ * mbuf, shared info or free callback is involved. A driver carving its RX
+ * buffers this way posts one fragment per packet and nothing else.
  */
 
 #include <rte_mbuf.h>
@@ -143,17 +158,90 @@ pfrag_pktmbuf_alloc(struct rte_mempool *hdr_pool, struct pfrag_pool *pool,
 	return __pfrag_pktmbuf_alloc(hdr_pool, pool, NULL, data_room);
 }
 
-/** True when @p m's data is a pfrag fragment. */
+/** Name of the mempool ops of pfrag_mbuf_pool(). */
+#define PFRAG_MBUF_OPS_NAME "pfrag_mbuf"
+
+/** Bytes a fragment needs to hold an mbuf built in it with @p room bytes of buffer. */
+static inline uint32_t
+pfrag_mbuf_build_size(uint32_t room)
+{
+	return RTE_ALIGN_CEIL((uint32_t)sizeof(struct rte_mbuf) + room, RTE_CACHE_LINE_SIZE);
+}
+
+/**
+ * The mempool of the mbufs built in @p pool's fragments (pfrag_mbuf_build()),
+ * made on the first call; control path. It lives as long as @p pool: it is
+ * freed with it, once the last fragment, and so the last mbuf, is back.
+ * rte_pktmbuf_alloc() from it carves an mbuf with @p data_room bytes of
+ * data room after RTE_PKTMBUF_HEADROOM from the calling lcore's cache of
+ * @p pool (the room of the first call stays; rte_pktmbuf_data_room_size()
+ * reports it).
+ *
+ * @return The mempool, or NULL with rte_errno set (EINVAL: no pool or a room
+ *   that does not fit a page or an mbuf; ENOMEM, ENOSPC: as
+ *   rte_mempool_create_empty()).
+ */
+struct rte_mempool *
+pfrag_mbuf_pool(struct pfrag_pool *pool, uint16_t data_room);
+
+/**
+ * Make fragment @p frag of @p frag_size bytes (64-byte aligned, at least
+ * pfrag_mbuf_build_size() of a room) a direct mbuf of @p mp (its
+ * pfrag_mbuf_pool()) whose buffer is the rest of the fragment: data_off
+ * RTE_PKTMBUF_HEADROOM, no data yet, refcnt 1, one segment, no port. The
+ * mbuf owns the fragment's reference: freeing the mbuf frees the fragment.
+ * @p iova is the fragment's IO address (RTE_BAD_IOVA when it has none).
+ * Nothing is read from the fragment: its bytes may be anything before.
+ */
+static __rte_always_inline struct rte_mbuf *
+pfrag_mbuf_build(struct rte_mempool *mp, void *frag, rte_iova_t iova, uint32_t frag_size)
+{
+	struct rte_mbuf *m = (struct rte_mbuf *)frag;
+	uint32_t buf_len = RTE_MIN(frag_size - (uint32_t)sizeof(*m),
+				   (uint32_t)PFRAG_MBUF_MAX_BUF_LEN);
+
+	m->buf_addr = m + 1;
+	rte_mbuf_iova_set(m, iova == RTE_BAD_IOVA ? RTE_BAD_IOVA : iova + sizeof(*m));
+	m->data_off = RTE_MIN((uint16_t)RTE_PKTMBUF_HEADROOM, (uint16_t)buf_len);
+	rte_mbuf_refcnt_set(m, 1);
+	m->nb_segs = 1;
+	m->port = RTE_MBUF_PORT_INVALID;
+	m->ol_flags = 0;
+	m->packet_type = 0;
+	m->pkt_len = 0;
+	m->data_len = 0;
+	m->vlan_tci = 0;
+	m->vlan_tci_outer = 0;
+	m->buf_len = (uint16_t)buf_len;
+	m->pool = mp;
+	m->next = NULL;
+	m->tx_offload = 0;
+	m->priv_size = 0;
+	return m;
+}
+
+/**
+ * True when @p m's data is a pfrag fragment: an external buffer of the
+ * bridge, or an mbuf built in its fragment.
+ */
 static inline int
 pfrag_mbuf_is_frag(const struct rte_mbuf *m)
 {
-	return RTE_MBUF_HAS_EXTBUF(m) && m->shinfo->free_cb == pfrag_mbuf_free_cb;
+	/* A clone's data is its direct mbuf's. */
+	if (RTE_MBUF_CLONED(m))
+		m = rte_mbuf_from_indirect((struct rte_mbuf *)(uintptr_t)m);
+	if (RTE_MBUF_HAS_EXTBUF(m))
+		return m->shinfo->free_cb == pfrag_mbuf_free_cb;
+	return m->pool != NULL && m->pool->pool_config != NULL &&
+		m->buf_addr == (const void *)(m + 1) &&
+		pfrag_virt2pool(m) == m->pool->pool_config;
 }
 
 /**
  * Declare whether ethdev port @p port_id posts pfrag fragments in its RX
- * rings (@p on non-zero) or no longer does (0). Such a port takes only
- * header mbufs from the mempool given to rte_eth_rx_queue_setup(): a
+ * rings (@p on non-zero) or no longer does (0). Such a port takes at most
+ * header mbufs from the mempool given to rte_eth_rx_queue_setup() (virtio_frag
+ * takes none: it builds its mbufs in the fragments): a
  * driver of this kind calls this when it sets a port up and when it closes
  * it, so that applications need not know drivers by name. Ports out of
  * range are ignored.

@@ -8,7 +8,7 @@
  * The input drives the device: packet lengths (so chain lengths and
  * num_buffers), faults in the used ring (ids out of range or not posted,
  * lengths of 0 or past the buffer, broken chains, a used->idx that jumps
- * past the ring), header mbuf shortages, MTU changes, TX completions in any
+ * past the ring), fragment pool shortages, MTU changes, TX completions in any
  * order, bogus TX completions, and scribbles over every descriptor field
  * (desc[].next above all).
  *
@@ -22,8 +22,8 @@
  *    descriptor shared with a chain the device still holds, header then
  *    the mbuf's segments, addresses and lengths right);
  *  - at the end of each input, after the queues are reclaimed: no fragment
- *    out and no page in use in the pfrag pool, every header and TX mbuf
- *    back in its mempool;
+ *    out and no page in use in the pfrag pool (received mbufs are built in
+ *    their fragments), every TX mbuf back in its mempool;
  *  - and ASan/UBSan on everything (rings and private arrays come from
  *    malloc here, so an index the device wrote cannot walk off unseen).
  */
@@ -98,10 +98,8 @@ struct fz_pkt {
 };
 
 static struct {
-	struct rte_mempool *hdr_mp;
 	struct rte_mempool *tx_mp;
 	struct pfrag_pool *pool;
-	unsigned int hdr_avail0;
 	unsigned int tx_avail0;
 	struct virtio_frag_vq *rxq[2], *txq[2];   /* rings of 64 and 128 */
 } g;
@@ -164,13 +162,9 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 		exit(1);
 	}
 	g.pool = pfrag_pool_create("fz", (int)rte_socket_id(), 32768, 192, 0);
-	/*
-	 * Enough for a burst and its chains (all freed after each burst); small,
-	 * because a shortage is made by taking nearly all of them.
-	 */
-	g.hdr_mp = pfrag_mbuf_hdr_pool_create("fz_hdr", 320, (int)rte_socket_id());
 	g.tx_mp = rte_pktmbuf_pool_create("fz_tx", 2048, 0, 0, 256, (int)rte_socket_id());
-	if (g.pool == NULL || g.hdr_mp == NULL || g.tx_mp == NULL) {
+	if (g.pool == NULL || g.tx_mp == NULL ||
+	    pfrag_mbuf_pool(g.pool, RTE_MBUF_DEFAULT_DATAROOM) == NULL) {
 		fprintf(stderr, "pools: %s\n", rte_strerror(rte_errno));
 		exit(1);
 	}
@@ -180,7 +174,6 @@ LLVMFuzzerInitialize(int *argc __rte_unused, char ***argv __rte_unused)
 		g.rxq[i] = fz_vq_new(&fz_state, 64 << i, 0);
 		g.txq[i] = fz_vq_new(&fz_state, 64 << i, 1);
 	}
-	g.hdr_avail0 = rte_mempool_avail_count(g.hdr_mp);
 	fz_trace = getenv("FUZZ_TRACE") != NULL;
 	g.tx_avail0 = rte_mempool_avail_count(g.tx_mp);
 	return 0;
@@ -219,7 +212,7 @@ fz_vq_new(struct fz *f, uint16_t nb_desc, int is_tx)
 			vq->rx_free_ids[vq->rx_nb_free++] = i;
 		FZ_ASSERT(pfrag_cache_init(&vq->cache, g.pool) == 0, "cache");
 		vq->cache_ready = 1;
-		vq->mp = g.hdr_mp;
+		vq->mbuf_mp = pfrag_mbuf_pool(g.pool, RTE_MBUF_DEFAULT_DATAROOM);
 		vq->rx_ewma = (uint32_t)RTE_ETHER_MAX_LEN << VFRAG_EWMA_SHIFT;
 	}
 	return vq;
@@ -417,7 +410,7 @@ fz_rx_send(struct fz *f, uint32_t len, uint32_t fault_at, uint8_t fault_kind, ui
 	fz_rx_publish(f);
 }
 
-static void fz_rx_drain(struct fz *f, uint16_t burst, int short_hdrs, uint8_t hdr_left);
+static void fz_rx_drain(struct fz *f, uint16_t burst, int short_pool, uint8_t pages_left);
 static void fz_rx_check(struct fz *f, struct rte_mbuf *m);
 
 /* A used entry that belongs to no frame. */
@@ -527,29 +520,41 @@ fz_rx_check(struct fz *f, struct rte_mbuf *m)
 	f->next_expect = seq + 1;
 }
 
+/* Give back pages the application held, with the lcore cache that carved them. */
+static void
+fz_release_pages(void **held, unsigned int n)
+{
+	if (n == 0)
+		return;
+	pfrag_free_bulk(held, n);
+	pfrag_cache_drain(pfrag_lcore_cache(g.pool));
+}
+
 /*
  * Receive until the driver has read every entry the device published, in
- * bursts of @p burst, optionally with only @p hdr_left header mbufs free.
+ * bursts of @p burst, optionally with only @p pages_left free pages in the
+ * pfrag pool (the application holds the rest): refills run short.
  */
 static void
-fz_rx_drain(struct fz *f, uint16_t burst, int short_hdrs, uint8_t hdr_left)
+fz_rx_drain(struct fz *f, uint16_t burst, int short_pool, uint8_t pages_left)
 {
-	struct rte_mbuf *held[320], *pk[VFRAG_MAX_BURST];
+	struct rte_mbuf *pk[VFRAG_MAX_BURST];
+	void *held[256];
 	unsigned int nb_held = 0, rounds = 0;
 	uint16_t nb, i;
 
-	if (short_hdrs) {
-		unsigned int want = rte_mempool_avail_count(g.hdr_mp);
+	if (short_pool) {
+		struct pfrag_pool_info info;
+		unsigned int want;
 
 		f->faults++;
-		want = want > hdr_left ? RTE_MIN(want - hdr_left, (unsigned int)RTE_DIM(held)) : 0;
-		while (nb_held < want) {
-			unsigned int k = RTE_MIN(want - nb_held, 64u);
-
-			if (rte_pktmbuf_alloc_bulk(g.hdr_mp, &held[nb_held], k) != 0)
-				break;
-			nb_held += k;
-		}
+		pfrag_pool_info_get(g.pool, &info);
+		want = info.pages_free > pages_left ?
+			RTE_MIN(info.pages_free - pages_left, (unsigned int)RTE_DIM(held)) : 0;
+		/* Whole pages, from this lcore's cache: not the queue's. */
+		while (nb_held < want &&
+		       (held[nb_held] = pfrag_alloc(g.pool, g.pool->page_size, 1)) != NULL)
+			nb_held++;
 	}
 	do {
 		fz_rx_prefill(f);
@@ -566,12 +571,12 @@ fz_rx_drain(struct fz *f, uint16_t burst, int short_hdrs, uint8_t hdr_left)
 		}
 		FZ_ASSERT(++rounds <= 4u * FZ_MAX_RING + 8, "RX never catches up with the device");
 		if (nb_held > 0 && rounds > 2 * FZ_MAX_RING) {
-			rte_pktmbuf_free_bulk(held, nb_held);
+			fz_release_pages(held, nb_held);
 			nb_held = 0;
 		}
 	} while (f->rxq->used_cons != f->rx_used || nb > 0);
 	fz_rx_prefill(f);
-	rte_pktmbuf_free_bulk(held, nb_held);
+	fz_release_pages(held, nb_held);
 }
 
 /* ---- TX device ---- */
@@ -938,8 +943,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_ASSERT(info.frags_out == 0, "%" PRIu64 " fragments out after reclaim",
 		  info.frags_out);
 	FZ_ASSERT(info.pages_in_use == 0, "%u pages in use after reclaim", info.pages_in_use);
-	FZ_ASSERT(rte_mempool_avail_count(g.hdr_mp) == g.hdr_avail0, "header mbufs: %u of %u",
-		  rte_mempool_avail_count(g.hdr_mp), g.hdr_avail0);
 	FZ_ASSERT(rte_mempool_avail_count(g.tx_mp) == g.tx_avail0, "TX mbufs: %u of %u",
 		  rte_mempool_avail_count(g.tx_mp), g.tx_avail0);
 	return 0;

@@ -139,7 +139,7 @@ struct vfrag_q_stats {
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t errors;
-	uint64_t nombuf;       /* RX: header mbuf or fragment not available */
+	uint64_t nombuf;       /* RX: no fragment to post */
 	uint64_t bad_desc;     /* RX: malformed used entries dropped */
 	uint64_t ring_full;    /* TX: packets left to the caller */
 	uint64_t dropped;      /* TX: more segments than the ring holds, freed */
@@ -201,7 +201,7 @@ struct virtio_frag_vq {
 	struct vfrag_tx_slot *tx_slots;
 	struct virtio_net_hdr_mrg *tx_hdrs;   /* one zeroed header per slot */
 	/* RX: fragment and posted length per descriptor, free slot stack. */
-	struct rte_mempool *mp;               /* header mbufs */
+	struct rte_mempool *mbuf_mp;          /* of mbufs built in RX fragments */
 	struct pfrag_cache cache;
 	int cache_ready;
 	struct vfrag_rx_slot *rx_slots;
@@ -296,7 +296,7 @@ uint32_t virtio_frag_rx_room_max(const struct virtio_frag_vq *vq, int mergeable)
  * else the avail index, so that no stale entry is offered again.
  */
 uint16_t virtio_frag_vq_resume_idx(const struct virtio_frag_vq *vq);
-/** Fragment size for a data room: headroom + room + bridge tail, cache-aligned. */
+/** RX fragment size for a data room: mbuf + headroom + room, cache-aligned. */
 uint32_t virtio_frag_frag_size(uint32_t room);
 
 /* virtio_frag_ethdev.c: the entry points of a transport's probe and remove. */

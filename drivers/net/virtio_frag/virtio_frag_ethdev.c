@@ -11,7 +11,8 @@
  * Queues own pfrag caches on it; close releases the pool, which pfrag
  * destroys once no fragment is out (pfrag_pool_release()). Each port is
  * declared a fragment-posting port (pfrag_mbuf_port_set_rx_frags()), so that
- * applications know to give its RX queues header mbufs only.
+ * applications know that its RX queues need no data room from their
+ * mempool: received mbufs are built in the fragments.
  */
 
 #include <errno.h>
@@ -81,7 +82,7 @@ virtio_frag_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_rx_queues = max;
 	info->max_tx_queues = max;
 	info->max_mac_addrs = 1;
-	/* RX data lands in fragments: the mempool only gives header mbufs. */
+	/* RX mbufs are built in fragments: the mempool gives none. */
 	info->min_rx_bufsize = 0;
 	info->max_rx_pktlen = VFRAG_MAX_RX_PKTLEN;
 	info->min_mtu = RTE_ETHER_MIN_MTU;
@@ -514,7 +515,7 @@ virtio_frag_dev_init(struct rte_eth_dev *dev)
 	dev->tx_pkt_burst = virtio_frag_xmit_pkts;
 	/* Link changes are reported from the transport (hw->on_link_change). */
 	dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS | RTE_ETH_DEV_INTR_LSC;
-	/* RX rings hold our fragments: applications give header mbufs only. */
+	/* RX rings hold our fragments: the queues' mempools need no data room. */
 	pfrag_mbuf_port_set_rx_frags(dev->data->port_id, 1);
 	return 0;
 }

@@ -19,11 +19,18 @@
 
 #include "virtio_frag.h"
 
+/*
+ * An RX fragment is [ struct rte_mbuf | headroom | data room ]: the mbuf is
+ * built in it at refill [build_skb], and the device writes the virtio-net
+ * header at the end of the headroom, the frame after it.
+ */
+#define VFRAG_RX_HDR_OFF(hdr_len) ((uint32_t)sizeof(struct rte_mbuf) + \
+				   RTE_PKTMBUF_HEADROOM - (hdr_len))
+
 uint32_t
 virtio_frag_frag_size(uint32_t room)
 {
-	return RTE_ALIGN_CEIL(pfrag_mbuf_frag_size(RTE_PKTMBUF_HEADROOM + room),
-			      RTE_CACHE_LINE_SIZE);
+	return pfrag_mbuf_build_size(RTE_PKTMBUF_HEADROOM + room);
 }
 
 /*
@@ -97,7 +104,8 @@ vfrag_kick(struct virtio_frag_vq *vq)
 }
 
 /*
- * Post fragments into every free RX slot the pool can fill. The pool hands
+ * Post fragments into every free RX slot the pool can fill, each with its
+ * mbuf built in front: receiving then only fills in lengths. The pool hands
  * out a bulk all or nothing: when it runs low, smaller bulks take what is
  * left, so a nearly empty pool still keeps the ring partly filled.
  */
@@ -118,7 +126,7 @@ vfrag_rx_refill(struct virtio_frag_vq *vq)
 	while (vq->rx_nb_free > 0) {
 		n = RTE_MIN(vq->rx_nb_free, want);
 		if (pfrag_cache_alloc_bulk(&vq->cache, fsize, RTE_CACHE_LINE_SIZE, va,
-					   vq->use_va ? NULL : iova, n) != 0) {
+					   iova, n) != 0) {
 			if (n > 1) {
 				want = n / 2;
 				continue;
@@ -131,9 +139,9 @@ vfrag_rx_refill(struct virtio_frag_vq *vq)
 			vq->rx_slots[id].frag = va[i];
 			vq->rx_slots[id].len = post_len;
 			vq->rx_slots[id].fsize = fsize;
-			/* The virtio-net header sits at the end of the headroom. */
+			pfrag_mbuf_build(vq->mbuf_mp, va[i], iova[i], fsize);
 			desc[id].addr = (vq->use_va ? (uint64_t)(uintptr_t)va[i] : iova[i]) +
-				RTE_PKTMBUF_HEADROOM - vq->hdr_len;
+				VFRAG_RX_HDR_OFF(vq->hdr_len);
 			desc[id].len = post_len;
 			desc[id].flags = VRING_DESC_F_WRITE;
 			vq->vr.avail->ring[avail_idx++ & vq->mask] = id;
@@ -205,31 +213,14 @@ vfrag_rx_discard_one(struct virtio_frag_vq *vq, uint32_t eid)
 }
 
 /*
- * Header mbufs for up to @p n packets: a bulk when the pool has it, else as
- * many as it has, so a short pool slows RX down instead of stopping it.
+ * The device's num_buffers, read once: the buffer is device-writable. Only
+ * with mergeable buffers, whose header is always 12 bytes.
  */
-static __rte_always_inline uint16_t
-vfrag_rx_hdr_alloc(struct virtio_frag_vq *vq, struct rte_mbuf **hdrs, uint16_t n)
-{
-	uint16_t got = 0, k;
-
-	if (likely(rte_pktmbuf_alloc_bulk(vq->mp, hdrs, n) == 0))
-		return n;
-	for (k = n / 2; k > 0 && got < n; ) {
-		if (rte_pktmbuf_alloc_bulk(vq->mp, &hdrs[got], RTE_MIN(k, n - got)) == 0)
-			got += RTE_MIN(k, n - got);
-		else
-			k /= 2;
-	}
-	return got;
-}
-
-/* The device's num_buffers, read once: the buffer is device-writable. */
 static __rte_always_inline uint16_t
 vfrag_rx_num_buffers(const void *frag)
 {
-	const uint16_t *p = (const uint16_t *)((const uint8_t *)frag + RTE_PKTMBUF_HEADROOM -
-		VFRAG_HDR_LEN + offsetof(struct virtio_net_hdr_mrg, num_buffers));
+	const uint16_t *p = (const uint16_t *)((const uint8_t *)frag +
+		VFRAG_RX_HDR_OFF(VFRAG_HDR_LEN) + offsetof(struct virtio_net_hdr_mrg, num_buffers));
 
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
@@ -255,8 +246,7 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct virtio_frag_vq *vq = rx_queue;
 	struct vring_used *used = vq->vr.used;
-	struct rte_mbuf *hdrs[VFRAG_MAX_BURST];
-	uint16_t nb_used, nb_rx = 0, nb_hdr, next_hdr = 0, used_idx, nbuf;
+	uint16_t nb_used, nb_rx = 0, used_idx, nbuf;
 	int mergeable = vfrag_with_feature(vq->hw, VFRAG_NET_F_MRG_RXBUF);
 	uint32_t len, fsize, eid;
 	uint64_t bytes = 0;
@@ -276,7 +266,6 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		goto refill;
 	}
 	nb_pkts = RTE_MIN(nb_pkts, VFRAG_MAX_BURST);
-	nb_hdr = vfrag_rx_hdr_alloc(vq, hdrs, RTE_MIN(nb_pkts, nb_used));
 
 	while (nb_used > 0 && nb_rx < nb_pkts) {
 		const struct vring_used_elem *e = &used->ring[vq->used_cons & vq->mask];
@@ -287,13 +276,15 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		vq->used_cons++;
 		nb_used--;
 		if (nb_used > 0) {
-			/* The next packet's header line, while this one is built. */
+			/* The next packet's mbuf and header lines, while this one is built. */
 			uint32_t nid = __atomic_load_n(&used->ring[vq->used_cons & vq->mask].id,
 						       __ATOMIC_RELAXED);
 
-			if (likely(vfrag_rx_id_ok(vq, nid)))
+			if (likely(vfrag_rx_id_ok(vq, nid))) {
+				rte_prefetch0(vq->rx_slots[nid].frag);
 				rte_prefetch0((uint8_t *)vq->rx_slots[nid].frag +
-					      RTE_PKTMBUF_HEADROOM - VFRAG_HDR_LEN);
+					      VFRAG_RX_HDR_OFF(vq->hdr_len));
+			}
 		}
 		if (unlikely(vq->rx_discard > 0)) {
 			vfrag_rx_discard_one(vq, eid);
@@ -333,21 +324,8 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 				continue;
 			}
 		}
-		if (next_hdr < nb_hdr) {
-			m = hdrs[next_hdr++];
-		} else {
-			/* A chain took more headers than packets, or the pool was short. */
-			m = rte_pktmbuf_alloc(vq->mp);
-			if (unlikely(m == NULL)) {
-				/* One count per packet lost, whatever its buffers. */
-				vq->stats.nombuf++;
-				pfrag_free(frag);
-				vfrag_rx_drop_chain(vq, vq->rx_seg_left > 0 ?
-						    vq->rx_seg_left - 1u : nbuf - 1u);
-				continue;
-			}
-		}
-		pfrag_mbuf_attach(m, frag, fsize, RTE_PKTMBUF_HEADROOM);
+		/* The mbuf was built in the fragment when it was posted. */
+		m = frag;
 		m->port = vq->port_id;
 
 		if (vq->rx_seg_left == 0) {
@@ -378,8 +356,6 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		bytes += m->pkt_len;
 		pkts[nb_rx++] = m;
 	}
-	if (next_hdr < nb_hdr)
-		rte_pktmbuf_free_bulk(&hdrs[next_hdr], nb_hdr - next_hdr);
 	vq->stats.packets += nb_rx;
 	vq->stats.bytes += bytes;
 refill:

@@ -16,6 +16,8 @@
 #include <rte_malloc.h>
 #include <rte_memzone.h>
 
+#include <pfrag_mbuf.h>
+
 #include "virtio_frag.h"
 
 static void
@@ -216,7 +218,14 @@ virtio_frag_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_de
 	vq = vfrag_vq_alloc(dev, qid, nb_desc, socket_id, 0);
 	if (vq == NULL)
 		return -ENOMEM;
-	vq->mp = mp;
+	/* Received mbufs are built in their fragments: mp gives none of them. */
+	vq->mbuf_mp = pfrag_mbuf_pool(hw->pool, RTE_MBUF_DEFAULT_DATAROOM);
+	if (vq->mbuf_mp == NULL) {
+		VFRAG_LOG(ERR, "port %u rxq %u: no mbuf pool on pfrag pool %s: %s",
+			  dev->data->port_id, qid, hw->pool->name, rte_strerror(rte_errno));
+		vfrag_vq_free(hw, vq);
+		return -ENOMEM;
+	}
 	vq->rx_buf_size = hw->args.rx_buf_size;
 	/* Start from a full-size frame, as Linux does, and adapt from there. */
 	vq->rx_ewma = (uint32_t)(RTE_ETHER_MAX_LEN) << VFRAG_EWMA_SHIFT;
@@ -225,14 +234,6 @@ virtio_frag_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_de
 		vfrag_vq_free(hw, vq);
 		return -EINVAL;
 	}
-	/*
-	 * Each packet takes a header mbuf until the application frees it: a
-	 * pool smaller than the ring drops packets (rx_nombuf) on full rings.
-	 */
-	if (mp->size < vq->nb_desc)
-		VFRAG_LOG(WARNING, "port %u rxq %u: header pool %s has %u mbufs for %u ring "
-			  "slots: packets beyond that are dropped (rx_nombuf)",
-			  dev->data->port_id, qid, mp->name, mp->size, vq->nb_desc);
 	dev->data->rx_queues[qid] = vq;
 	hw->rxq[qid] = vq;
 	return 0;
