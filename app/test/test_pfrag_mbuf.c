@@ -303,6 +303,62 @@ test_build_bulk(void)
 }
 
 /*
+ * pfrag_pktmbuf_free_bulk(), a driver's TX completions: plain mbufs built in
+ * fragments go straight back to their pages; shared ones, chains, clones,
+ * other mempools' mbufs and NULL entries are freed as rte_pktmbuf_free_bulk()
+ * frees them. Every fragment and mbuf exactly once, bursts above 64 too.
+ */
+static int
+test_free_bulk_mixed(void)
+{
+	uint32_t size = pfrag_mbuf_build_size(RTE_PKTMBUF_HEADROOM + 64);
+	struct rte_mempool *mp = pfrag_mbuf_pool(pool, 1000);
+	struct rte_mbuf *m[150], *keep[2], *c;
+	unsigned int i, n = 0;
+
+	TEST_ASSERT_NOT_NULL(mp, "mbuf pool");
+	/* Ours first (the fast path), then every other kind among them. */
+	for (i = 0; i < 100; i++) {
+		m[n] = build_one(mp, size);
+		TEST_ASSERT_NOT_NULL(m[n++], "build");
+	}
+	m[n] = build_one(mp, size);          /* a chain of two of ours */
+	c = build_one(mp, size);
+	TEST_ASSERT(m[n] != NULL && c != NULL, "build");
+	TEST_ASSERT_SUCCESS(rte_pktmbuf_chain(m[n++], c), "chain");
+	keep[0] = build_one(mp, size);       /* shared: the test keeps a reference */
+	TEST_ASSERT_NOT_NULL(keep[0], "build");
+	rte_mbuf_refcnt_update(keep[0], 1);
+	m[n++] = keep[0];
+	keep[1] = build_one(mp, size);       /* a clone of ours, from another mempool */
+	TEST_ASSERT_NOT_NULL(keep[1], "build");
+	m[n] = rte_pktmbuf_clone(keep[1], clones);
+	TEST_ASSERT_NOT_NULL(m[n++], "clone");
+	m[n++] = NULL;
+	for (i = 0; i < 20; i++) {           /* another mempool's */
+		m[n] = rte_pktmbuf_alloc(clones);
+		TEST_ASSERT_NOT_NULL(m[n++], "mbuf");
+	}
+	for (i = 0; i < 20; i++) {
+		m[n] = build_one(mp, size);
+		TEST_ASSERT_NOT_NULL(m[n++], "build");
+	}
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 124, "fragments out");
+	pfrag_pktmbuf_free_bulk(m, n);
+	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 2, "only the kept ones left");
+	TEST_ASSERT_EQUAL(rte_mempool_in_use_count(clones), 0, "other mempool's mbufs freed");
+	TEST_ASSERT_EQUAL(rte_mbuf_refcnt_read(keep[0]), 1, "shared: one reference dropped");
+	TEST_ASSERT_EQUAL(rte_mbuf_refcnt_read(keep[1]), 1, "the clone let go of its mbuf");
+	/* A burst that starts with another mempool's mbuf: ours still go back. */
+	m[0] = rte_pktmbuf_alloc(clones);
+	m[1] = keep[0];
+	m[2] = keep[1];
+	TEST_ASSERT_NOT_NULL(m[0], "mbuf");
+	pfrag_pktmbuf_free_bulk(m, 3);
+	return check_all_back();
+}
+
+/*
  * Last case: every page is back, so the pool can be freed. A teardown can
  * only print; a leaked page reference must fail the unit.
  */
@@ -335,6 +391,7 @@ static struct unit_test_suite mbuf_suite = {
 		TEST_CASE(test_exhaustion),
 		TEST_CASE(test_build),
 		TEST_CASE(test_build_bulk),
+		TEST_CASE(test_free_bulk_mixed),
 		TEST_CASE(test_pool_free),
 		TEST_CASES_END(),
 	},

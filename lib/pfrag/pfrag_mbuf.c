@@ -118,7 +118,59 @@ static const struct rte_mempool_ops pfrag_mbuf_ops = {
 	.get_count = pfrag_mbuf_ops_get_count,
 };
 
-RTE_MEMPOOL_REGISTER_OPS(pfrag_mbuf_ops);
+/* Where this module's ops are in the table: pfrag_pktmbuf_free_bulk() knows its mbufs by it. */
+static int32_t pfrag_mbuf_ops_index = -1;
+
+RTE_INIT(pfrag_mbuf_ops_register)
+{
+	pfrag_mbuf_ops_index = rte_mempool_register_ops(&pfrag_mbuf_ops);
+}
+
+/*
+ * One of ours that nobody else holds: its fragment goes back as the mempool
+ * ops would give it back, without the mempool layer.
+ */
+static __rte_always_inline int
+pfrag_mbuf_plain(const struct rte_mbuf *m)
+{
+	return m->pool->ops_index == pfrag_mbuf_ops_index && m->nb_segs == 1 &&
+		RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1;
+}
+
+void
+pfrag_pktmbuf_free_bulk(struct rte_mbuf **pkts, unsigned int n)
+{
+	struct rte_mbuf *rest[64];
+	void *frags[64];
+	unsigned int nb_frags = 0, nb_rest = 0, i;
+	struct rte_mbuf *m;
+
+	/* A burst is usually of one kind: judge it by its first. */
+	if (n == 0 || pkts[0] == NULL || !pfrag_mbuf_plain(pkts[0])) {
+		rte_pktmbuf_free_bulk(pkts, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		m = pkts[i];
+		if (m == NULL)
+			continue;
+		if (pfrag_mbuf_plain(m)) {
+			frags[nb_frags++] = m;
+			if (nb_frags == RTE_DIM(frags)) {
+				pfrag_free_bulk(frags, nb_frags);
+				nb_frags = 0;
+			}
+		} else {
+			rest[nb_rest++] = m;
+			if (nb_rest == RTE_DIM(rest)) {
+				rte_pktmbuf_free_bulk(rest, nb_rest);
+				nb_rest = 0;
+			}
+		}
+	}
+	pfrag_free_bulk(frags, nb_frags);
+	rte_pktmbuf_free_bulk(rest, nb_rest);
+}
 
 /*
  * Two modules that each link this library register the ops twice, under

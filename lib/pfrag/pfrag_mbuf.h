@@ -221,6 +221,16 @@ pfrag_mbuf_build(struct rte_mempool *mp, void *frag, rte_iova_t iova, uint32_t f
 }
 
 /**
+ * Free @p n mbufs (NULL entries are skipped), as rte_pktmbuf_free_bulk()
+ * does. Mbufs built in fragments of this module's pools that nobody else
+ * holds (refcnt 1, one segment, direct) go straight back to their pages with
+ * pfrag_free_bulk(): one atomic per page, no mempool layer; the others are
+ * freed with rte_pktmbuf_free_bulk(). For a driver's TX completions.
+ */
+void
+pfrag_pktmbuf_free_bulk(struct rte_mbuf **pkts, unsigned int n);
+
+/**
  * True when @p m's data is a pfrag fragment: an external buffer of the
  * bridge, or an mbuf built in its fragment.
  */

@@ -454,12 +454,12 @@ vfrag_tx_cleanup_inorder(struct virtio_frag_vq *vq, uint16_t nb_used)
 		slot->m = NULL;
 		freed++;
 		if (nb_done == VFRAG_MAX_BURST) {
-			rte_pktmbuf_free_bulk(done, nb_done);
+			pfrag_pktmbuf_free_bulk(done, nb_done);
 			nb_done = 0;
 		}
 	} while (head != eid);
 	if (nb_done > 0)
-		rte_pktmbuf_free_bulk(done, nb_done);
+		pfrag_pktmbuf_free_bulk(done, nb_done);
 	return freed;
 }
 
@@ -505,12 +505,12 @@ virtio_frag_tx_cleanup(struct virtio_frag_vq *vq)
 		vq->tx_slots[id].m = NULL;
 		freed++;
 		if (nb_done == VFRAG_MAX_BURST) {
-			rte_pktmbuf_free_bulk(done, nb_done);
+			pfrag_pktmbuf_free_bulk(done, nb_done);
 			nb_done = 0;
 		}
 	}
 	if (nb_done > 0)
-		rte_pktmbuf_free_bulk(done, nb_done);
+		pfrag_pktmbuf_free_bulk(done, nb_done);
 	return freed;
 }
 
