@@ -13,6 +13,7 @@
 #include <rte_mempool.h>
 
 #include <pfrag_mbuf.h>
+#include <pfrag_mempool.h>
 
 #include "test.h"
 
@@ -213,9 +214,10 @@ test_build(void)
 {
 	uint32_t size = pfrag_mbuf_build_size(RTE_PKTMBUF_HEADROOM + 200);
 	struct rte_mempool *mp = pfrag_mbuf_pool(pool, 1000);
+	struct rte_mempool *other;
 	struct rte_mbuf *m, *c;
+	int i, is_frag;
 	uint8_t *p;
-	int i;
 
 	TEST_ASSERT_NOT_NULL(mp, "mbuf pool: %s", rte_strerror(rte_errno));
 	snprintf(mbuf_pool_name, sizeof(mbuf_pool_name), "%s", mp->name);
@@ -258,6 +260,15 @@ test_build(void)
 		TEST_ASSERT_EQUAL(p[i], (uint8_t)i, "byte %d through the clone", i);
 	rte_pktmbuf_free(c);
 	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 0, "the clone let the fragment go");
+
+	/* An mbuf of a "pfrag" mempool on this pool's pages is no fragment's. */
+	other = pfrag_pktmbuf_pool_create("mbuf_test_pfmp", 16, 0, 0, 256, pool);
+	TEST_ASSERT_NOT_NULL(other, "pfrag mempool: %s", rte_strerror(rte_errno));
+	m = rte_pktmbuf_alloc(other);
+	is_frag = m != NULL && pfrag_mbuf_is_frag(m);
+	rte_pktmbuf_free(m);
+	TEST_ASSERT_SUCCESS(pfrag_pktmbuf_pool_free(other), "pfrag mempool free");
+	TEST_ASSERT(m != NULL && !is_frag, "a pfrag mempool's mbuf taken for a fragment's");
 	return check_all_back();
 }
 

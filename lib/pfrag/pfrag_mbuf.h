@@ -43,10 +43,15 @@
  * each freed mbuf's fragment back with pfrag_free_bulk(), so a burst freed
  * with rte_pktmbuf_free_bulk() costs one atomic per page, and no header
  * mbuf, shared info or free callback is involved. A driver carving its RX
- * buffers this way posts one fragment per packet and nothing else.
+ * buffers this way posts one fragment per packet and nothing else. These
+ * mbufs have no mempool object header: a DPDK built with
+ * RTE_LIBRTE_MEMPOOL_DEBUG, whose puts check object cookies, cannot free them.
  */
 
+#include <string.h>
+
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "pfrag.h"
 
@@ -242,8 +247,10 @@ pfrag_mbuf_is_frag(const struct rte_mbuf *m)
 		m = rte_mbuf_from_indirect((struct rte_mbuf *)(uintptr_t)m);
 	if (RTE_MBUF_HAS_EXTBUF(m))
 		return m->shinfo->free_cb == pfrag_mbuf_free_cb;
-	return m->pool != NULL && m->pool->pool_config != NULL &&
-		m->buf_addr == (const void *)(m + 1) &&
+	/* Not an mbuf of a "pfrag" mempool, whose pages a pool may give too. */
+	return m->pool != NULL && m->buf_addr == (const void *)(m + 1) &&
+		strcmp(rte_mempool_get_ops(m->pool->ops_index)->name,
+		       PFRAG_MBUF_OPS_NAME) == 0 &&
 		pfrag_virt2pool(m) == m->pool->pool_config;
 }
 
