@@ -214,17 +214,20 @@ virtio_frag_cvq_command(struct virtio_frag_hw *hw, uint8_t cls, uint8_t cmd,
 	}
 	cvq->buf[CVQ_HDR_OFF] = cls;
 	cvq->buf[CVQ_HDR_OFF + 1] = cmd;
-	memcpy(cvq->buf + CVQ_DATA_OFF, data, len);
 	/* Anything but VIRTIO_NET_OK until the device writes its answer. */
 	cvq->buf[CVQ_ACK_OFF] = VFRAG_NET_ERR;
+	/* Header, data (when there is any), ack: the layout every device takes. */
 	desc[0].addr = cvq->buf_addr + CVQ_HDR_OFF;
 	desc[0].len = 2;
 	desc[0].flags = VRING_DESC_F_NEXT;
-	desc[0].next = 1;
-	desc[1].addr = cvq->buf_addr + CVQ_DATA_OFF;
-	desc[1].len = len;
-	desc[1].flags = VRING_DESC_F_NEXT;
-	desc[1].next = 2;
+	desc[0].next = len > 0 ? 1 : 2;
+	if (len > 0) {
+		memcpy(cvq->buf + CVQ_DATA_OFF, data, len);
+		desc[1].addr = cvq->buf_addr + CVQ_DATA_OFF;
+		desc[1].len = len;
+		desc[1].flags = VRING_DESC_F_NEXT;
+		desc[1].next = 2;
+	}
 	desc[2].addr = cvq->buf_addr + CVQ_ACK_OFF;
 	desc[2].len = 1;
 	desc[2].flags = VRING_DESC_F_WRITE;
