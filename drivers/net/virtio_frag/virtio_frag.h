@@ -274,7 +274,10 @@ vfrag_with_feature(const struct virtio_frag_hw *hw, unsigned int bit)
 
 /* virtio_frag_rxtx.c */
 uint16_t virtio_frag_recv_pkts(void *rxq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+/** TX burst of queues whose descriptors carry VAs (vhost-user). */
 uint16_t virtio_frag_xmit_pkts(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
+/** TX burst of queues whose descriptors carry IOVAs (PCI): hw->use_va 0. */
+uint16_t virtio_frag_xmit_pkts_iova(void *txq, struct rte_mbuf **pkts, uint16_t nb_pkts);
 /** Free the mbufs of TX chains the device has completed; how many. */
 uint16_t virtio_frag_tx_cleanup(struct virtio_frag_vq *vq);
 /** Reset the rings of a queue to empty and post RX buffers. */

@@ -512,7 +512,7 @@ virtio_frag_dev_init(struct rte_eth_dev *dev)
 	hw->on_link_change = virtio_frag_link_changed;
 	dev->dev_ops = &virtio_frag_eth_ops;
 	dev->rx_pkt_burst = virtio_frag_recv_pkts;
-	dev->tx_pkt_burst = virtio_frag_xmit_pkts;
+	dev->tx_pkt_burst = hw->use_va ? virtio_frag_xmit_pkts : virtio_frag_xmit_pkts_iova;
 	/* Link changes are reported from the transport (hw->on_link_change). */
 	dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS | RTE_ETH_DEV_INTR_LSC;
 	/* RX rings hold our fragments: the queues' mempools need no data room. */

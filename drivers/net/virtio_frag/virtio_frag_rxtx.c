@@ -525,10 +525,9 @@ vfrag_tx_no_iova(const struct rte_mbuf *m)
 }
 
 static __rte_always_inline uint64_t
-vfrag_seg_addr(const struct virtio_frag_vq *vq, const struct rte_mbuf *m)
+vfrag_seg_addr(const int iova, const struct rte_mbuf *m)
 {
-	return vq->use_va ? (uint64_t)rte_pktmbuf_mtod(m, uintptr_t) :
-		rte_pktmbuf_iova(m);
+	return !iova ? (uint64_t)rte_pktmbuf_mtod(m, uintptr_t) : rte_pktmbuf_iova(m);
 }
 
 /*
@@ -556,23 +555,37 @@ static __rte_always_inline void
 vfrag_tx_hdr_clear(void *p, uint16_t hdr_len)
 {
 	uint64_t lo;
-	uint32_t hi = 0;
+	uint32_t hi;
+	uint16_t hi16;
 
 	memcpy(&lo, p, sizeof(lo));
+	if (likely(hdr_len == VFRAG_HDR_LEN)) {
+		memcpy(&hi, (uint8_t *)p + sizeof(lo), sizeof(hi));
+		if (unlikely((lo | hi) != 0))
+			memset(p, 0, VFRAG_HDR_LEN);
+		return;
+	}
 	/* A legacy 10-byte header ends 2 bytes on: the frame follows, untouched. */
-	memcpy(&hi, (uint8_t *)p + sizeof(lo), hdr_len - sizeof(lo));
-	if (unlikely((lo | hi) != 0))
-		memset(p, 0, hdr_len);
+	memcpy(&hi16, (uint8_t *)p + sizeof(lo), sizeof(hi16));
+	if ((lo | hi16) != 0)
+		memset(p, 0, VFRAG_HDR_LEN_LEGACY);
 }
 
-uint16_t
-virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+/*
+ * The TX burst, for a queue whose descriptors carry VAs (@p iova 0:
+ * vhost-user, VERSION_1 always, 12-byte header) or IOVAs (1: PCI, the
+ * header the negotiation gave, segments without IOVA refused). Constant
+ * per caller, so the VA burst pays nothing for the IOVA one.
+ */
+static __rte_always_inline uint16_t
+vfrag_xmit(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts, const int iova)
 {
 	struct virtio_frag_vq *vq = tx_queue;
 	struct vring_desc *desc = vq->vr.desc;
 	const uint16_t *next = vq->tx_next;
 	uint16_t avail_idx = vq->avail_idx;
-	uint16_t nb_tx, head, idx, last, queued = 0, hdr_len = vq->hdr_len;
+	uint16_t nb_tx, head, idx, last, queued = 0;
+	const uint16_t hdr_len = iova ? vq->hdr_len : VFRAG_HDR_LEN;
 	struct rte_mbuf *m, *seg;
 	uint32_t need;
 	uint64_t bytes = 0;
@@ -589,7 +602,7 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			need = 1;
 		else
 			need = (uint32_t)m->nb_segs + 1;
-		if (!vq->use_va && unlikely(vfrag_tx_no_iova(m))) {
+		if (iova && unlikely(vfrag_tx_no_iova(m))) {
 			vq->stats.no_iova++;
 			rte_pktmbuf_free(m);
 			continue;
@@ -611,12 +624,12 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 		if (need == 1) {
 			vfrag_tx_hdr_clear(rte_pktmbuf_mtod_offset(m, void *, -(int)hdr_len),
 					   hdr_len);
-			desc[head].addr = vfrag_seg_addr(vq, m) - hdr_len;
+			desc[head].addr = vfrag_seg_addr(iova, m) - hdr_len;
 			desc[head].len = m->data_len + hdr_len;
 			desc[head].flags = 0;
 			last = head;
 		} else {
-			desc[head].addr = vq->use_va ?
+			desc[head].addr = !iova ?
 				(uint64_t)(uintptr_t)&vq->tx_hdrs[head] :
 				rte_malloc_virt2iova(&vq->tx_hdrs[head]);
 			desc[head].len = hdr_len;
@@ -626,7 +639,7 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			desc[head].next = idx;
 			last = head;
 			for (seg = m; seg != NULL; seg = seg->next) {
-				desc[idx].addr = vfrag_seg_addr(vq, seg);
+				desc[idx].addr = vfrag_seg_addr(iova, seg);
 				desc[idx].len = seg->data_len;
 				desc[idx].flags = VRING_DESC_F_NEXT;
 				desc[idx].next = next[idx];
@@ -654,6 +667,18 @@ virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	}
 	/* Dropped packets were consumed too: the caller must not resend them. */
 	return nb_tx;
+}
+
+uint16_t
+virtio_frag_xmit_pkts(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	return vfrag_xmit(tx_queue, pkts, nb_pkts, 0);
+}
+
+uint16_t
+virtio_frag_xmit_pkts_iova(void *tx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	return vfrag_xmit(tx_queue, pkts, nb_pkts, 1);
 }
 
 static void
