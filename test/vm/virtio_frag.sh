@@ -214,7 +214,7 @@ for c in $cases; do
 		echo "   net_virtio pps:$pa  median $ma"
 		echo "   $driver pps:$pb  median $mb"
 		echo "   ratio of medians ($driver / net_virtio):" \
-			"$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", a > 0 ? b / a : 0 }')"
+			"$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')"
 		;;
 	*)
 		echo "unknown case $c"; exit 2 ;;
