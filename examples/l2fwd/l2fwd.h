@@ -20,6 +20,8 @@
 #define TX_DESC_DEFAULT 1024
 #define NB_MBUF_MIN 8192u
 #define MBUF_CACHE_DEFAULT 256
+/* The exit drain stops after this long even if a peer keeps sending. */
+#define L2FWD_DRAIN_MS 2000u
 
 /* Options. */
 extern uint32_t enabled_port_mask;
@@ -55,6 +57,8 @@ extern struct rte_eth_stats hw_stats[RTE_MAX_ETHPORTS];
 
 extern uint64_t start_tsc;       /* when the workers were launched */
 extern uint64_t drained_at_exit; /* received after the workers stopped, freed */
+/* Ports still receiving when the exit drain gave up: their counters are not final. */
+extern unsigned int ports_busy_at_exit;
 
 /* Sums over every pfrag pool of the process (ours and the PMD's). */
 struct pool_sum {
@@ -76,8 +80,11 @@ struct pool_sum {
 int l2fwd_pools_create(void);
 struct rte_mempool *l2fwd_rx_pool(uint16_t portid, const char **what);
 int l2fwd_pools_check_back(struct pool_sum *after);
-/* Once the workers stopped: send what waits in the TX buffers, free what the RX rings hold. */
-void l2fwd_drain_ports(void);
+/*
+ * Once the workers stopped: send what waits in the TX buffers, free what the
+ * RX rings hold, for at most L2FWD_DRAIN_MS; how many ports still received then.
+ */
+unsigned int l2fwd_drain_ports(void);
 int l2fwd_pools_free(void);
 
 /* Add up every pfrag pool of the process into @p sum. */

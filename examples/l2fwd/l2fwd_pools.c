@@ -120,39 +120,69 @@ l2fwd_rx_pool(uint16_t portid, const char **what)
 	return pktmbuf_pool;
 }
 
+/* Free what port @p portid's RX ring holds, until empty or @p deadline; how many. */
+static uint64_t
+drain_port(uint16_t portid, uint64_t deadline)
+{
+	struct rte_mbuf *pkts[MAX_PKT_BURST];
+	uint64_t got = 0;
+	uint16_t n;
+
+	do {
+		n = rte_eth_rx_burst(portid, 0, pkts, MAX_PKT_BURST);
+		rte_pktmbuf_free_bulk(pkts, n);
+		port_stats[portid].rx += n;
+		drained_at_exit += n;
+		got += n;
+	} while (n > 0 && rte_get_timer_cycles() < deadline);
+	return got;
+}
+
 /*
  * After the workers stopped: send what waits in the TX buffers and take in
  * what the peer already put in our RX rings, so that the counters are final
  * and no mbuf sits in a ring of a PMD (net_ring) that does not free at close.
+ * A peer that never stops sending (net_null, a traffic generator) would keep
+ * the drain busy forever: it stops at L2FWD_DRAIN_MS and says which ports
+ * were still receiving. Returns how many were (0: the rings went idle).
  */
-void
+unsigned int
 l2fwd_drain_ports(void)
 {
-	struct rte_mbuf *pkts[MAX_PKT_BURST];
-	uint16_t portid, n;
-	unsigned int pass, got;
+	uint64_t busy[RTE_MAX_ETHPORTS] = { 0 };
+	const uint64_t deadline = rte_get_timer_cycles() +
+		rte_get_timer_hz() * L2FWD_DRAIN_MS / MS_PER_S;
+	unsigned int pass, nb_busy = 0;
+	uint16_t portid;
+	bool idle = false;
 
 	RTE_ETH_FOREACH_DEV(portid) {
 		if (tx_buffer[portid] != NULL)
 			port_stats[portid].tx +=
 				rte_eth_tx_buffer_flush(portid, 0, tx_buffer[portid]);
 	}
-	for (pass = 0; pass < 100; pass++) {
-		got = 0;
-		RTE_ETH_FOREACH_DEV(portid) {
-			if (!(enabled_port_mask & (1u << portid)))
-				continue;
-			while ((n = rte_eth_rx_burst(portid, 0, pkts, MAX_PKT_BURST)) > 0) {
-				rte_pktmbuf_free_bulk(pkts, n);
-				port_stats[portid].rx += n;
-				drained_at_exit += n;
-				got += n;
-			}
+	/* Until a pass past the first (a millisecond for late packets) finds nothing. */
+	for (pass = 0; !idle && rte_get_timer_cycles() < deadline; pass++) {
+		idle = pass > 0;
+		FOREACH_ENABLED_PORT(portid) {
+			busy[portid] = drain_port(portid, deadline);
+			if (busy[portid] != 0)
+				idle = false;
 		}
-		if (got == 0 && pass > 0)
-			break;
-		rte_delay_us_sleep(1000);
+		if (!idle)
+			rte_delay_us_sleep(1000);
 	}
+	if (idle)
+		return 0;
+	FOREACH_ENABLED_PORT(portid) {
+		if (busy[portid] == 0)
+			continue;
+		fprintf(stderr, "warning: port %u still receiving when the exit drain stopped "
+			"after %u ms (%" PRIu64 " packets in its last pass): its counters are "
+			"not final\n", portid, L2FWD_DRAIN_MS, busy[portid]);
+		nb_busy++;
+	}
+	return nb_busy;
 }
 
 static void

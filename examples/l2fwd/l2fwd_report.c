@@ -170,6 +170,9 @@ l2fwd_print_final(double secs, const struct pool_sum *run, const struct pool_sum
 		       run->frags_out, pinned, reuse_rate, run->alloc_fail);
 		printf("after close: %" PRIu64 " fragments in flight, %" PRIu64 " pages in use\n",
 		       frags_left, after->pages_in_use);
+		if (ports_busy_at_exit != 0)
+			printf("%u ports still receiving when the exit drain stopped: their "
+			       "counters are not final\n", ports_busy_at_exit);
 		return;
 	}
 	printf("{\"duration_s\":%.3f,\"mac_updating\":%s,\"ports\":[", secs,
@@ -187,8 +190,9 @@ l2fwd_print_final(double secs, const struct pool_sum *run, const struct pool_sum
 		first = 0;
 	}
 	printf("],\"total\":{\"rx\":%" PRIu64 ",\"tx\":%" PRIu64 ",\"dropped\":%" PRIu64
-	       ",\"drained_at_exit\":%" PRIu64 ",\"mpps\":%.3f},", tot_rx, tot_tx, tot_drop,
-	       drained_at_exit, secs > 0 ? tot_tx / secs / 1e6 : 0.0);
+	       ",\"drained_at_exit\":%" PRIu64 ",\"ports_busy_at_exit\":%u,\"mpps\":%.3f},",
+	       tot_rx, tot_tx, tot_drop, drained_at_exit, ports_busy_at_exit,
+	       secs > 0 ? tot_tx / secs / 1e6 : 0.0);
 	printf("\"run_pool\":{\"pools\":%u,\"pages_in_use\":%" PRIu64 ",\"pinned_bytes\":%"
 	       PRIu64 ",\"frags_in_flight\":%" PRIu64 ",\"bytes_pinned_per_pkt\":%.0f,"
 	       "\"reuse_in_place_pct\":%.1f,\"alloc_fail\":%" PRIu64 "},", run->nb_pools,

@@ -86,6 +86,7 @@ static bool port_started[RTE_MAX_ETHPORTS];
 
 uint64_t start_tsc;
 uint64_t drained_at_exit;
+unsigned int ports_busy_at_exit;
 
 /* ---- Forwarding ---- */
 
@@ -648,7 +649,7 @@ main(int argc, char **argv)
 	secs = run_seconds(rte_rdtsc());
 	/* The run's pool figures, while the rings are still full. */
 	l2fwd_pools_sum(&run);
-	l2fwd_drain_ports();
+	ports_busy_at_exit = l2fwd_drain_ports();
 
 stop:
 	close_ports();
