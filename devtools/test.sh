@@ -44,11 +44,17 @@ for ((i = 1; i <= $#; i++)); do
 	*) echo "test.sh: unknown option $a" >&2; exit 2 ;;
 	esac
 done
+# suites_of RUN: the suites devtools/test.sh runs in RUN (main, perf, asan,
+# fuzz), from the one list of suites, app/test/test_suites.h.
+suites_of() {
+	python3 app/test/list_units.py --suites |
+		awk -v run="$1" '{ for (i = 4; i <= NF; i++) if ($i == run) print $2 }'
+}
 smoke=0
 if [ ${#suites[@]} -eq 0 ]; then
 	smoke=1
-	suites=(fast-tests stress-tests interop-tests vm-tests)
-	[ $perf -eq 1 ] && suites+=(perf-tests)
+	mapfile -t suites < <(suites_of main)
+	[ $perf -eq 1 ] && mapfile -t -O ${#suites[@]} suites < <(suites_of perf)
 fi
 
 if [ $setup -eq 1 ]; then
@@ -95,7 +101,8 @@ else
 fi
 if [ $asan -eq 1 ] && [ $failed_build -eq 0 ]; then
 	if build build-asan -Dsanitizers=true -Ddebug_checks=true -Dbuildtype=debugoptimized; then
-		ASAN_OPTIONS=detect_leaks=0 run build-asan asan+debug fast-tests interop-tests
+		mapfile -t asan_suites < <(suites_of asan)
+		ASAN_OPTIONS=detect_leaks=0 run build-asan asan+debug "${asan_suites[@]}"
 	else
 		echo "test.sh: sanitizer build failed"
 		failed_build=$((failed_build + 1))
@@ -104,7 +111,8 @@ fi
 if [ $fuzz -eq 1 ] && [ $failed_build -eq 0 ]; then
 	# libFuzzer comes with clang (devtools/setup.sh installs it).
 	if CC=clang build build-fuzz -Dfuzz=true; then
-		run build-fuzz fuzz fuzz-tests
+		mapfile -t fuzz_suites < <(suites_of fuzz)
+		run build-fuzz fuzz "${fuzz_suites[@]}"
 	else
 		echo "test.sh: fuzz build failed"
 		failed_build=$((failed_build + 1))

@@ -35,13 +35,11 @@ static char skip_reason[256];
 static unsigned int cases_run, cases_skipped;
 static char skipped_list[1024];
 
+#define SUITE_NAME(kind, name, timeout, runs) [kind] = name,
 static const char *const suite_names[] = {
-	[FAST] = "fast-tests",
-	[PERF] = "perf-tests",
-	[STRESS] = "stress-tests",
-	[INTEROP] = "interop-tests",
-	[VM] = "vm-tests",
+	PFRAG_TEST_SUITES(SUITE_NAME)
 };
+#undef SUITE_NAME
 
 void
 pfrag_test_register(struct pfrag_test_unit *unit)

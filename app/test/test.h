@@ -23,18 +23,18 @@
 
 #include <rte_common.h>
 
+#include "test_suites.h"
+
 #define TEST_SUCCESS 0
 #define TEST_FAILED -1
 #define TEST_SKIPPED 77
 
-/** Meson suites. */
+/** Meson suites: FAST, PERF, ... as listed in test_suites.h. */
+#define PFRAG_TEST_SUITE_KIND(kind, name, timeout, runs) kind,
 enum pfrag_test_suite_kind {
-	FAST,     /* no peer, <= 10 s */
-	PERF,     /* prints figures next to an anchor */
-	STRESS,   /* long or many-thread runs, short by default */
-	INTEROP,  /* against the distro dpdk-testpmd */
-	VM,       /* QEMU guests: test/vm/ scripts are this suite, units may join */
+	PFRAG_TEST_SUITES(PFRAG_TEST_SUITE_KIND)
 };
+#undef PFRAG_TEST_SUITE_KIND
 
 /** Unit needs. */
 #define PFRAG_TEST_NOHUGE 0x1u   /* runs with --no-huge */
