@@ -6,9 +6,10 @@
  * cache is drained, so that the teardown is what returns the pages. Then:
  * - bulk drain: pfrag_drain_bulk() over the ring in slot order, one atomic
  *   operation per run of fragments on one page;
- * - the driver's reclaim: the same after sorting the fragments by address
- *   (qsort), which the PMD does because a ring that ran traffic is no longer
- *   in address order;
+ * - the driver's reclaim: the ring in the order an RX queue leaves it after
+ *   traffic (its free ids are a stack, so each refill burst fills its slots
+ *   in reverse), handed to pfrag_drain_bulk() 64 slots at a time, as
+ *   vfrag_rx_reclaim() does;
  * - the anchor: one pfrag_free() per fragment, one atomic each.
  * Figures: time per teardown (median of the repeats) and atomic operations
  * on page counts per teardown (pfrag_drain_bulk()'s count of drains; for the
@@ -33,10 +34,13 @@
 #define MAX_RING 4096
 #define MAX_REPEAT 64
 
-enum method { BULK, SORTED, ONE_BY_ONE, NB_METHODS };
+/* Slots per pfrag_drain_bulk() call in the driver's reclaim (VFRAG_RECLAIM_CHUNK). */
+#define RECLAIM_CHUNK 64u
+
+enum method { BULK, RECLAIM, ONE_BY_ONE, NB_METHODS };
 
 static const char *const method_name[NB_METHODS] = {
-	"pfrag_drain_bulk", "qsort + pfrag_drain_bulk (PMD reclaim)", "one pfrag_free per fragment",
+	"pfrag_drain_bulk", "PMD reclaim (ring order after traffic)", "one pfrag_free per fragment",
 };
 
 static void *ring[MAX_RING];
@@ -59,12 +63,23 @@ fill_ring(struct pfrag_pool *pool, uint32_t buf, unsigned int n)
 	return ret;
 }
 
-static int
-cmp_addr(const void *a, const void *b)
+/*
+ * The slot order an RX queue leaves after traffic: used ids go onto a stack
+ * and each refill burst pops them, so every burst's slots are filled last
+ * to first.
+ */
+static void
+ring_as_after_traffic(unsigned int n)
 {
-	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+	unsigned int b, lo, hi;
+	void *t;
 
-	return x < y ? -1 : x > y;
+	for (b = 0; b < n; b += REFILL)
+		for (lo = b, hi = RTE_MIN(b + REFILL, n) - 1; lo < hi; lo++, hi--) {
+			t = ring[lo];
+			ring[lo] = ring[hi];
+			ring[hi] = t;
+		}
 }
 
 /* One teardown of @p n fragments; its atomic operations in @p atomics. */
@@ -79,14 +94,16 @@ teardown(enum method m, struct pfrag_pool *pool, unsigned int n, unsigned int *a
 	if (m == ONE_BY_ONE)
 		for (i = 0; i < n; i++)
 			*atomics += mine == NULL || pfrag_virt2page(ring[i]) != mine->page;
+	if (m == RECLAIM)
+		ring_as_after_traffic(n);
 	t0 = rte_rdtsc_precise();
 	switch (m) {
 	case BULK:
 		*atomics = pfrag_drain_bulk(ring, n);
 		break;
-	case SORTED:
-		qsort(ring, n, sizeof(ring[0]), cmp_addr);
-		*atomics = pfrag_drain_bulk(ring, n);
+	case RECLAIM:
+		for (i = 0; i < n; i += RECLAIM_CHUNK)
+			*atomics += pfrag_drain_bulk(&ring[i], RTE_MIN(RECLAIM_CHUNK, n - i));
 		break;
 	default:
 		for (i = 0; i < n; i++)
@@ -148,9 +165,9 @@ bench_drain(struct bench_table *t, const struct bench_drain_cfg *cfg)
 					      &us[m], &atomics[m]);
 			if (ret != 0)
 				break;
-			for (m = BULK; m <= SORTED; m++) {
+			for (m = BULK; m <= RECLAIM; m++) {
 				snprintf(name, sizeof(name), "%4u x %4u B, %s", cfg->rings[i],
-					 cfg->buf_sizes[b], m == BULK ? "bulk drain" : "sort+drain");
+					 cfg->buf_sizes[b], m == BULK ? "bulk drain" : "PMD reclaim");
 				row = bench_add(t, group, name, method_name[m],
 						method_name[ONE_BY_ONE], cfg->rings[i], us[m],
 						us[ONE_BY_ONE]);

@@ -686,18 +686,21 @@ put_run(struct pfrag_page *page, uint32_t count, const bool drain)
  * Walk @p va in runs of fragments on one page and drop each run's
  * references with one atomic operation, as frees or as drains. Constant
  * @p drain: each caller gets its own copy. Returns the number of runs.
+ * The run's page start and size live in locals: put_run() may write any
+ * memory, so fields read through @p page would be loaded again for every
+ * fragment, and the walk is most of a drain's time.
  */
 static __rte_always_inline unsigned int
 put_page_runs(void **va, unsigned int n, const bool drain)
 {
 	struct pfrag_page *page = NULL, *p;
+	uintptr_t run_va = 0, run_size = 0;
 	unsigned int i, runs = 0;
 	uint32_t count = 0;
 
 	for (i = 0; i < n; i++) {
 		/* Still on the same page: no pool lookup. */
-		if (page != NULL &&
-		    (uintptr_t)va[i] - (uintptr_t)page->va < page->pool->page_size) {
+		if ((uintptr_t)va[i] - run_va < run_size) {
 			p = page;
 		} else {
 			p = pfrag_virt2page(va[i]);
@@ -716,6 +719,8 @@ put_page_runs(void **va, unsigned int n, const bool drain)
 				runs++;
 			}
 			page = p;
+			run_va = (uintptr_t)p->va;
+			run_size = p->pool->page_size;
 			count = 0;
 		}
 		count++;

@@ -428,8 +428,9 @@ pfrag_page_drain(struct pfrag_page *page, uint32_t count)
 
 /**
  * Drop the references of @p n fragments with one pfrag_page_drain() per run
- * of fragments on the same page: a ring teardown sorts its posted fragments
- * by address first, so that each page costs one atomic operation. Pointers
+ * of fragments on the same page: a ring teardown hands its posted fragments
+ * over in slot order, where a refill left each page's fragments in runs, so
+ * that a page costs about one atomic operation. Pointers
  * that are not fragments are logged and counted, as with pfrag_free().
  *
  * @return the number of drains (atomic operations) it took.

@@ -365,44 +365,41 @@ refill:
 	return nb_rx;
 }
 
-static int
-vfrag_page_cmp(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
-
-	return x < y ? -1 : x > y;
-}
+/* Fragments handed to one pfrag_drain_bulk() call by the RX reclaim. */
+#define VFRAG_RECLAIM_CHUNK 64
 
 /*
  * RX teardown: the device no longer owns the ring, so every posted fragment
- * is ours again. Sorting them by address groups each page's fragments, so
- * one pfrag_page_drain() per page returns them all [__page_frag_cache_drain].
+ * is ours again. A refill posts a page's fragments on neighbouring slots
+ * (a burst of them, in the order the free ids come back), so slot order is
+ * mostly runs of one page, and pfrag_drain_bulk() drops each run with one
+ * pfrag_page_drain() [__page_frag_cache_drain]. Sorting by address would
+ * merge the few runs that a wrap splits, but costs more than it saves; a
+ * ring in no order at all costs one atomic a fragment, as frees would.
  */
 static void
 vfrag_rx_reclaim(struct virtio_frag_vq *vq)
 {
+	void *frags[VFRAG_RECLAIM_CHUNK];
 	uint32_t n = 0, i;
-	void **frags;
 
 	vfrag_rx_drop_chain(vq, 0);
 	if (vq->rx_slots == NULL)
 		return;
-	frags = malloc(sizeof(*frags) * vq->nb_desc);
 	for (i = 0; i < vq->nb_desc; i++) {
 		if (vq->rx_slots[i].frag == NULL)
 			continue;
-		if (frags != NULL)
-			frags[n++] = vq->rx_slots[i].frag;
-		else
-			pfrag_free(vq->rx_slots[i].frag); /* no memory to sort: one by one */
+		frags[n++] = vq->rx_slots[i].frag;
 		vq->rx_slots[i].frag = NULL;
+		if (n == VFRAG_RECLAIM_CHUNK) {
+			vq->stats.drains += pfrag_drain_bulk(frags, n);
+			vq->stats.drained_frags += n;
+			n = 0;
+		}
 	}
-	if (frags != NULL) {
-		/* Sorted, each page's fragments are neighbours: one drain a page. */
-		qsort(frags, n, sizeof(*frags), vfrag_page_cmp);
+	if (n > 0) {
 		vq->stats.drains += pfrag_drain_bulk(frags, n);
 		vq->stats.drained_frags += n;
-		free(frags);
 	}
 	vq->rx_nb_free = 0;
 	for (i = 0; i < vq->nb_desc; i++)
