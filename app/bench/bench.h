@@ -144,6 +144,7 @@ struct bench_pmd_cfg {
 	double secs;                   /**< per measurement */
 	unsigned int rounds;           /**< A B alternations; the median is shown */
 	uint16_t ring;                 /**< descriptors per queue */
+	const char *ours_devargs;      /**< more devargs for our ports ("" or NULL: none) */
 	const char *apps_script;       /**< pmd_apps.sh, NULL: no application rows */
 	const char *build_dir;         /**< where the PMD .so and pfrag-l2fwd are */
 	const char *out_dir;           /**< pmd_apps.csv goes there */

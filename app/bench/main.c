@@ -37,12 +37,13 @@ static int smoke;
 static double pmd_secs;
 static unsigned int pmd_rounds;
 static int no_apps;
+static const char *pmd_devargs = "";
 
 static void
 usage(const char *prog)
 {
 	printf("usage: %s [EAL args] -- STUDY [--out DIR] [--smoke] [--iter N]\n"
-	       "          [--secs S] [--rounds N] [--no-apps]\n"
+	       "          [--secs S] [--rounds N] [--no-apps] [--devargs KV]\n"
 	       "  STUDY       alloc | drain | memory | scale | pmd\n"
 	       "  --out DIR   results folder (default <build>/bench-results/<time>)\n"
 	       "  --smoke     tiny sizes: a check that the study runs, not a figure\n"
@@ -50,7 +51,9 @@ usage(const char *prog)
 	       "  --secs S    pmd: seconds per measurement (default 1; applications 4)\n"
 	       "  --rounds N  pmd: alternating rounds, median shown (default 5)\n"
 	       "  --no-apps   pmd: no application rows (testpmd, l2fwd with -d);\n"
-	       "              scale: no PMD rows (no testpmd peer)\n", prog);
+	       "              scale: no PMD rows (no testpmd peer)\n"
+	       "  --devargs KV pmd: more devargs for our ports' own rows, e.g.\n"
+	       "              rx_buf_size=2048 (key=value[,key=value])\n", prog);
 }
 
 static int
@@ -63,6 +66,7 @@ parse_args(int argc, char **argv)
 		{ "secs", required_argument, NULL, 'S' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "no-apps", no_argument, NULL, 'n' },
+		{ "devargs", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -100,6 +104,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'n':
 			no_apps = 1;
+			break;
+		case 'd':
+			pmd_devargs = optarg;
 			break;
 		default:
 			return -1;
@@ -364,6 +371,7 @@ run_pmd(struct bench_table *t)
 		.secs = pmd_secs > 0 ? pmd_secs : smoke ? 0.2 : 1.0,
 		.rounds = pmd_rounds > 0 ? pmd_rounds : smoke ? 1 : 5,
 		.ring = 1024,
+		.ours_devargs = pmd_devargs,
 		.apps_script = no_apps ? NULL : BENCH_APPS_SCRIPT,
 		.build_dir = BENCH_BUILD_DIR,
 		.out_dir = out_dir,

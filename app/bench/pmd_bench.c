@@ -174,7 +174,9 @@ measure(const struct bench_pmd_cfg *cfg, const struct workload *w, struct bench_
 	for (i = 0; i < nb_ports; i++) {
 		snprintf(name[i], sizeof(name[i]), "%s%u", drv_name[which], 7 + i);
 		bench_peer_sock(peer, i, sock, sizeof(sock));
-		snprintf(args, sizeof(args), "path=%s,queue_size=%u", sock, cfg->ring);
+		snprintf(args, sizeof(args), "path=%s,queue_size=%u%s%s", sock, cfg->ring,
+			 which == 0 && cfg->ours_devargs != NULL && cfg->ours_devargs[0] != '\0' ?
+			 "," : "", which == 0 && cfg->ours_devargs != NULL ? cfg->ours_devargs : "");
 		if (bench_port_create(name[i], args, mp, cfg->ring, 1, &ports[i]) != 0 ||
 		    bench_wait_link(ports[i], 20000) != 0) {
 			printf("pmd: %s: no link against the peer (log %s)\n", name[i], peer->log);
