@@ -21,6 +21,7 @@
  * --record-core-cycles figure (bursts that returned packets only).
  */
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,37 @@ static const struct workload workloads[] = {
 	{ "io forward, IMIX", "io forward, 2 ports (peer io loop)", FWD, 1 },
 };
 
+/*
+ * Our port's counters that say a figure cost more than packets: drops,
+ * errors, packets over several buffers (multi-buffer chains). Printed
+ * beside the round, so that a slow round says why.
+ */
+static void
+print_port_events(const char *name, uint16_t port)
+{
+	static const char *const keys[] = { "bad", "discard", "error", "nombuf", "multiseg",
+					    "dropped" };
+	struct rte_eth_xstat_name names[128];
+	struct rte_eth_xstat xs[128];
+	int n = rte_eth_xstats_get_names(port, names, RTE_DIM(names)), i;
+	unsigned int k, shown = 0;
+
+	if (n <= 0 || n > (int)RTE_DIM(names) || rte_eth_xstats_get(port, xs, n) != n)
+		return;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < RTE_DIM(keys); k++)
+			if (strstr(names[xs[i].id].name, keys[k]) != NULL)
+				break;
+		if (k == RTE_DIM(keys) || xs[i].value == 0)
+			continue;
+		if (shown++ == 0)
+			printf("    %s:", name);
+		printf(" %s %" PRIu64, names[xs[i].id].name, xs[i].value);
+	}
+	if (shown > 0)
+		printf("\n");
+}
+
 /* One measurement of driver @p which: create its port(s), run, remove. */
 static double
 measure(const struct bench_pmd_cfg *cfg, const struct workload *w, struct bench_peer *peer,
@@ -208,8 +240,11 @@ measure(const struct bench_pmd_cfg *cfg, const struct workload *w, struct bench_
 		break;
 	}
 out:
-	for (i = 0; i < nb_ports; i++)
+	for (i = 0; i < nb_ports; i++) {
+		if (which == 0 && mpps >= 0)
+			print_port_events(name[i], ports[i]);
 		bench_port_remove(name[i]);
+	}
 	return mpps;
 }
 

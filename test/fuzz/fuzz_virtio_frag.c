@@ -213,7 +213,6 @@ fz_vq_new(struct fz *f, uint16_t nb_desc, int is_tx)
 		FZ_ASSERT(pfrag_cache_init(&vq->cache, g.pool) == 0, "cache");
 		vq->cache_ready = 1;
 		vq->mbuf_mp = pfrag_mbuf_pool(g.pool, RTE_MBUF_DEFAULT_DATAROOM);
-		vq->rx_ewma = (uint32_t)RTE_ETHER_MAX_LEN << VFRAG_EWMA_SHIFT;
 	}
 	return vq;
 }
@@ -229,7 +228,9 @@ fz_vq_start(struct fz *f, struct virtio_frag_vq *vq)
 	memset(&vq->stats, 0, sizeof(vq->stats));
 	if (!vq->is_tx) {
 		vq->rx_buf_size = f->hw.args.rx_buf_size;
-		vq->rx_ewma = (uint32_t)RTE_ETHER_MAX_LEN << VFRAG_EWMA_SHIFT;
+		vq->rx_win_max = RTE_ETHER_MAX_LEN;
+		vq->rx_prev_max = RTE_ETHER_MAX_LEN;
+		vq->rx_win_pkts = 0;
 	}
 	FZ_ASSERT(virtio_frag_vq_reset(vq) == 0, "queue reset");
 	return vq;

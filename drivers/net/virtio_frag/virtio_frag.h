@@ -61,8 +61,7 @@ extern int virtio_frag_logtype;
 #define VFRAG_RX_BUF_MIN        128u
 #define VFRAG_RX_BUF_MAX        4096u
 #define VFRAG_RX_BUF_STEP       64u
-#define VFRAG_EWMA_SHIFT        6    /* weight 1/64 per packet, as Linux */
-#define VFRAG_PEAK_SHIFT        8    /* the recent largest length loses 1/256 a packet */
+#define VFRAG_RX_WINDOW         256  /* packets per window of the largest length */
 #define VFRAG_MAX_MTU           9710u
 #define VFRAG_MAX_RX_PKTLEN     (VFRAG_MAX_MTU + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN)
 /* Largest frame a port of @p mtu accepts: Ethernet header and two VLAN tags. */
@@ -209,8 +208,9 @@ struct virtio_frag_vq {
 	uint16_t *rx_free_ids;
 	uint16_t rx_nb_free;
 	uint32_t rx_buf_size;                 /* fixed data room, 0 = adaptive */
-	uint32_t rx_ewma;                     /* received length average << shift */
-	uint32_t rx_peak;                     /* recent largest length << shift, decaying */
+	uint32_t rx_win_max;                  /* largest length of this window */
+	uint32_t rx_prev_max;                 /* largest length of the window before */
+	uint32_t rx_win_pkts;                 /* packets of this window so far */
 	uint64_t rx_posted_bytes;             /* fragment bytes now posted */
 	uint16_t rx_posted;                   /* slots now posted */
 	struct rte_mbuf *rx_partial;          /* mergeable chain being assembled */

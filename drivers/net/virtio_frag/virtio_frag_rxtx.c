@@ -56,18 +56,18 @@ virtio_frag_rx_room_floor(uint16_t mtu, uint16_t nb_desc)
 
 /*
  * Buffer size of the next refill. Mergeable buffers let a packet span
- * several buffers, so they can follow the traffic: a moving average of the
- * received lengths (as Linux virtio_net does) keeps 64-byte traffic on small
- * fragments instead of pinning 2 KB per slot. The average alone splits the
- * large frames of a mix into chains (IMIX: 354 bytes on average, a 1500-byte
- * frame over 4 buffers), and each buffer costs the device and the driver
- * about what a packet costs: measured against a vhost-user peer that halved
- * the IMIX rate. So the room is also at least half the recent largest
- * frame, a maximum that decays by 1/256 a packet: no frame of the recent
- * mix takes more than two buffers, for half the memory of one buffer a
- * frame, and 64-byte traffic still shrinks to the smallest buffers. The
- * floor keeps the largest frame of the current MTU deliverable whatever
- * the traffic says.
+ * several buffers, so they can follow the traffic and keep 64-byte traffic
+ * on small fragments instead of pinning 2 KB per slot. They follow the
+ * largest frame of the last 256 to 512 packets (this window and the one
+ * before), not the average as Linux virtio_net does: a frame split over
+ * two buffers cost a vhost-user peer more than a microsecond, so the
+ * average's buffers (IMIX: 384 bytes, every 1500-byte frame in four) and
+ * even a decaying maximum that now and then fell under the largest frame
+ * (a 1500-byte frame in two for 1 packet of 12) ran IMIX at about half the
+ * rate of 2 KB mbufs, where buffers that hold every frame of the mix run
+ * it at par. Small traffic still shrinks the buffers within 512 packets.
+ * The floor keeps the largest frame of the current MTU deliverable
+ * whatever the traffic says.
  */
 uint32_t
 virtio_frag_rx_room(const struct virtio_frag_vq *vq)
@@ -82,8 +82,7 @@ virtio_frag_rx_room(const struct virtio_frag_vq *vq)
 	floor = virtio_frag_rx_room_floor(mtu, vq->nb_desc);
 	if (vq->rx_buf_size != 0)
 		return RTE_MAX(vq->rx_buf_size, floor);
-	room = RTE_MAX(vq->rx_ewma >> VFRAG_EWMA_SHIFT, vq->rx_peak >> (VFRAG_PEAK_SHIFT + 1));
-	room = RTE_ALIGN_CEIL(room, VFRAG_RX_BUF_STEP);
+	room = RTE_ALIGN_CEIL(RTE_MAX(vq->rx_win_max, vq->rx_prev_max), VFRAG_RX_BUF_STEP);
 	return RTE_MIN(RTE_MAX(room, RTE_MAX(floor, VFRAG_RX_BUF_MIN)), VFRAG_RX_BUF_MAX);
 }
 
@@ -257,7 +256,7 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	struct vring_used *used = vq->vr.used;
 	uint16_t nb_used, nb_rx = 0, used_idx, nbuf;
 	int mergeable = vfrag_with_feature(vq->hw, VFRAG_NET_F_MRG_RXBUF);
-	uint32_t len, fsize, eid;
+	uint32_t len, fsize, eid, win_max = vq->rx_win_max;
 	uint64_t bytes = 0;
 	struct rte_mbuf *m;
 	void *frag;
@@ -361,14 +360,19 @@ virtio_frag_recv_pkts(void *rx_queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 			vq->rx_last = NULL;
 			vq->stats.multiseg++;
 		}
-		vq->rx_ewma += m->pkt_len - (vq->rx_ewma >> VFRAG_EWMA_SHIFT);
-		vq->rx_peak = RTE_MAX(vq->rx_peak - (vq->rx_peak >> VFRAG_PEAK_SHIFT),
-				      m->pkt_len << VFRAG_PEAK_SHIFT);
+		win_max = RTE_MAX(win_max, m->pkt_len);
 		bytes += m->pkt_len;
 		pkts[nb_rx++] = m;
 	}
 	vq->stats.packets += nb_rx;
 	vq->stats.bytes += bytes;
+	vq->rx_win_max = win_max;
+	vq->rx_win_pkts += nb_rx;
+	if (vq->rx_win_pkts >= VFRAG_RX_WINDOW) {
+		vq->rx_prev_max = win_max;
+		vq->rx_win_max = 0;
+		vq->rx_win_pkts = 0;
+	}
 refill:
 	if (vq->rx_nb_free >= VFRAG_RX_FREE_THRESH ||
 	    unlikely(vq->rx_nb_free == vq->nb_desc))
