@@ -20,7 +20,10 @@
 # peer's forwarding lcore is 1 (its main lcore sleeps on stdin). Every
 # process passes --no-pci and its own --file-prefix, and is stopped on exit.
 #
-# usage: app/bench/pmd_apps.sh --build DIR --out DIR [--secs N] [--runs N] [CONFIG...]
+# usage: app/bench/pmd_apps.sh --build DIR --out DIR [--secs N] [--runs N] [--perf] [CONFIG...]
+#   --perf  also record a CPU-clock profile of the application over each
+#           window (Linux perf): DIR/pmd_apps-logs/<config>-<run>.perf.data, and
+#           its top symbols in <config>-<run>.perf.txt
 # Writes DIR/pmd_apps.csv: config,run,packets,secs,cycles_per_packet
 # (cycles -1 when the application does not report them) and the logs of the
 # last run in DIR/pmd_apps-logs/. Exit: 0, 1 (a run failed), 77 (no testpmd,
@@ -32,6 +35,7 @@ build=$top/build
 out=
 secs=5
 runs=5
+perf=0
 configs=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -40,7 +44,8 @@ while [ $# -gt 0 ]; do
 	--secs) secs=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	testpmd-ours|testpmd-vu|l2fwd-ours|l2fwd-vu|pfrag-l2fwd) configs+=("$1"); shift ;;
-	*) sed -n '3,28p' "$0" >&2; exit 2 ;;
+	--perf) perf=1; shift ;;
+	*) sed -n '3,30p' "$0" >&2; exit 2 ;;
 	esac
 done
 [ -n "$out" ] || { echo "pmd_apps.sh: --out DIR is required" >&2; exit 2; }
@@ -188,9 +193,21 @@ for ((r = 1; r <= runs; r++)); do
 		sleep 1
 		t0=$(date +%s.%N)
 		p0=$(peer_rx "$peer_log")
+		perf_pid=
+		if [ "$perf" = 1 ]; then
+			perf record -q -e cpu-clock -p "$app_pid" -o "$out/pmd_apps-logs/$c-$r.perf.data" \
+				-- sleep "$secs" >/dev/null 2>&1 &
+			perf_pid=$!
+		fi
 		sleep "$secs"
 		t1=$(date +%s.%N)
 		p1=$(peer_rx "$peer_log")
+		if [ -n "$perf_pid" ]; then
+			wait "$perf_pid"
+			perf report -i "$out/pmd_apps-logs/$c-$r.perf.data" --stdio --no-children --sort dso,symbol \
+				2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 \
+				>"$out/pmd_apps-logs/$c-$r.perf.txt"
+		fi
 		stop_pid "$app_pid"
 		app_pid=
 		echo "stop" >&3

@@ -39,6 +39,13 @@
 #define MAX_ROUNDS 32
 #define IMIX_X ((7 * 64 + 4 * 576 + 1500) / 12.0)
 
+/*
+ * Share of the last RX or forward loop's time spent in polls that returned
+ * packets (their receive, forwarding and freeing): well below 1, the loop
+ * waited for the peer, which set the rate; near 1, the loop's own work did.
+ */
+static double last_busy_share = -1;
+
 static const uint16_t len64[] = { 64 };
 static const uint16_t imix[] = { 64, 576, 64, 64, 576, 64, 1500, 64, 576, 64, 64, 576 };
 
@@ -51,7 +58,7 @@ bench_pmd_rx(uint16_t port, double secs, double *mean_len)
 double
 bench_pmd_rx_mq(uint16_t port, uint16_t nb_queues, double secs, double *mean_len)
 {
-	uint64_t hz = rte_get_timer_hz(), n = 0, bytes = 0, t0, t1, end;
+	uint64_t hz = rte_get_timer_hz(), n = 0, bytes = 0, t0, t1, end, busy = 0;
 	struct rte_mbuf *pkts[BURST];
 	uint16_t nb, i, q = 0;
 
@@ -73,7 +80,9 @@ bench_pmd_rx_mq(uint16_t port, uint16_t nb_queues, double secs, double *mean_len
 		for (i = 0; i < nb; i++)
 			bytes += pkts[i]->pkt_len;
 		rte_pktmbuf_free_bulk(pkts, nb);
+		busy += rte_get_timer_cycles() - t1;
 	}
+	last_busy_share = t1 > t0 ? (double)busy / (t1 - t0) : -1;
 	if (mean_len != NULL)
 		*mean_len = n > 0 ? (double)bytes / n : 0;
 	return n / ((double)(t1 - t0) / hz) / 1e6;
@@ -106,10 +115,14 @@ bench_pmd_tx(uint16_t port, struct rte_mempool *mp, const uint16_t *lens,
 	return n / ((double)(t1 - t0) / hz) / 1e6;
 }
 
-/* One direction: what came in on @p in goes out on @p out; packets sent on. */
+/*
+ * One direction: what came in on @p in goes out on @p out; packets sent on.
+ * The cycles of a poll that returned packets are added to @p busy.
+ */
 static inline uint16_t
-fwd_one(uint16_t in, uint16_t out)
+fwd_one(uint16_t in, uint16_t out, uint64_t *busy)
 {
+	uint64_t t = rte_get_timer_cycles();
 	struct rte_mbuf *pkts[BURST];
 	uint16_t nb = rte_eth_rx_burst(in, 0, pkts, BURST), tx;
 
@@ -118,25 +131,28 @@ fwd_one(uint16_t in, uint16_t out)
 	tx = rte_eth_tx_burst(out, 0, pkts, nb);
 	if (unlikely(tx < nb))
 		rte_pktmbuf_free_bulk(&pkts[tx], nb - tx);
+	*busy += rte_get_timer_cycles() - t;
 	return tx;
 }
 
 double
 bench_pmd_fwd(const uint16_t ports[2], double secs)
 {
-	uint64_t hz = rte_get_timer_hz(), n = 0, t0, t1, end;
+	uint64_t hz = rte_get_timer_hz(), n = 0, t0, t1, end, busy = 0;
 	unsigned int got = 0;
 
 	/* The traffic the peer injects takes a moment to come round. */
 	end = rte_get_timer_cycles() + 10 * hz;
 	while (got == 0 && rte_get_timer_cycles() < end)
-		got = fwd_one(ports[0], ports[1]) + fwd_one(ports[1], ports[0]);
+		got = fwd_one(ports[0], ports[1], &busy) + fwd_one(ports[1], ports[0], &busy);
 	if (got == 0)
 		return 0;
+	busy = 0;
 	t0 = rte_get_timer_cycles();
 	end = t0 + (uint64_t)(secs * hz);
 	while ((t1 = rte_get_timer_cycles()) < end)
-		n += fwd_one(ports[0], ports[1]) + fwd_one(ports[1], ports[0]);
+		n += fwd_one(ports[0], ports[1], &busy) + fwd_one(ports[1], ports[0], &busy);
+	last_busy_share = t1 > t0 ? (double)busy / (t1 - t0) : -1;
 	return n / ((double)(t1 - t0) / hz) / 1e6;
 }
 
@@ -279,9 +295,13 @@ run_workload(struct bench_table *t, const struct bench_pmd_cfg *cfg, const struc
 		bench_peer_cmd(&peer, "start");
 	for (r = 0; r < rounds && ret == 0; r++) {
 		for (which = OURS; which <= THEIRS; which++) {
+			last_busy_share = -1;
 			v[which][r] = measure(cfg, w, &peer, mp, which);
-			printf("  round %u %-18s %-16s %6.2f Mpps\n", r + 1, w->name,
+			printf("  round %u %-18s %-16s %6.2f Mpps", r + 1, w->name,
 			       drv_label[which], v[which][r]);
+			if (last_busy_share >= 0)
+				printf(", busy %4.1f%% of the time", 100 * last_busy_share);
+			printf("\n");
 			if (v[which][r] <= 0)
 				ret = -1;
 		}
