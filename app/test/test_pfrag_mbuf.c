@@ -273,6 +273,49 @@ test_build(void)
 }
 
 /*
+ * pfrag_mbuf_build_from() of a pfrag_mbuf_template() builds what
+ * pfrag_mbuf_build() builds, field by field, in fragments whose bytes were
+ * anything before; the two differ only in where they are.
+ */
+static int
+test_build_from(void)
+{
+	uint32_t size = pfrag_mbuf_build_size(RTE_PKTMBUF_HEADROOM + 200);
+	struct rte_mempool *mp = pfrag_mbuf_pool(pool, 1000);
+	struct rte_mbuf tmpl, *a, *b;
+	void *fa, *fb;
+
+	TEST_ASSERT_NOT_NULL(mp, "mbuf pool: %s", rte_strerror(rte_errno));
+	fa = pfrag_alloc(pool, size, RTE_CACHE_LINE_SIZE);
+	fb = pfrag_alloc(pool, size, RTE_CACHE_LINE_SIZE);
+	TEST_ASSERT(fa != NULL && fb != NULL, "two fragments");
+	memset(fa, 0xa5, size);
+	memset(fb, 0x5a, size);
+	a = pfrag_mbuf_build(mp, fa, pfrag_iova(fa), size);
+	pfrag_mbuf_template(&tmpl, mp, size);
+	b = pfrag_mbuf_build_from(&tmpl, fb, pfrag_iova(fb));
+	TEST_ASSERT(b == fb && b->buf_addr == (void *)(b + 1), "buffer right after the mbuf");
+	TEST_ASSERT_EQUAL(rte_mbuf_data_iova(b), pfrag_iova(rte_pktmbuf_mtod(b, void *)),
+			  "IOVA of the data");
+	TEST_ASSERT(rte_mbuf_data_iova(a) - pfrag_iova(fa) ==
+		    rte_mbuf_data_iova(b) - pfrag_iova(fb), "same IOVA offset");
+	TEST_ASSERT(a->data_off == b->data_off && a->buf_len == b->buf_len &&
+		    rte_mbuf_refcnt_read(a) == rte_mbuf_refcnt_read(b) &&
+		    a->nb_segs == b->nb_segs && a->port == b->port &&
+		    a->ol_flags == b->ol_flags && a->packet_type == b->packet_type &&
+		    a->pkt_len == b->pkt_len && a->data_len == b->data_len &&
+		    a->vlan_tci == b->vlan_tci && a->vlan_tci_outer == b->vlan_tci_outer &&
+		    a->pool == b->pool && a->next == b->next &&
+		    a->tx_offload == b->tx_offload && a->priv_size == b->priv_size,
+		    "the same mbuf as pfrag_mbuf_build()");
+	TEST_ASSERT(pfrag_mbuf_is_frag(b), "is_frag");
+	TEST_ASSERT_NOT_NULL(rte_pktmbuf_append(b, 200), "append the whole room");
+	rte_pktmbuf_free(a);
+	rte_pktmbuf_free(b);
+	return check_all_back();
+}
+
+/*
  * rte_pktmbuf_free_bulk() of built mbufs and chains of them gives each
  * fragment back once; rte_pktmbuf_alloc() from the mbuf pool carves one.
  */
@@ -401,6 +444,7 @@ static struct unit_test_suite mbuf_suite = {
 		TEST_CASE(test_manual_attach),
 		TEST_CASE(test_exhaustion),
 		TEST_CASE(test_build),
+		TEST_CASE(test_build_from),
 		TEST_CASE(test_build_bulk),
 		TEST_CASE(test_free_bulk_mixed),
 		TEST_CASE(test_pool_free),

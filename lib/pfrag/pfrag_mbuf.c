@@ -85,15 +85,17 @@ pfrag_mbuf_ops_dequeue(struct rte_mempool *mp, void **objs, unsigned int n)
 {
 	struct pfrag_pool *pool = mp->pool_config;
 	uint32_t size = pfrag_mbuf_build_size(rte_pktmbuf_data_room_size(mp));
+	struct rte_mbuf tmpl;
 	unsigned int i;
 
+	pfrag_mbuf_template(&tmpl, mp, size);
 	for (i = 0; i < n; i++) {
 		objs[i] = pfrag_alloc(pool, size, RTE_CACHE_LINE_SIZE);
 		if (objs[i] == NULL) {
 			pfrag_free_bulk(objs, i);
 			return -ENOBUFS;
 		}
-		pfrag_mbuf_build(mp, objs[i], pfrag_iova(objs[i]), size);
+		pfrag_mbuf_build_from(&tmpl, objs[i], pfrag_iova(objs[i]));
 	}
 	return 0;
 }

@@ -48,6 +48,7 @@
  * RTE_LIBRTE_MEMPOOL_DEBUG, whose puts check object cookies, cannot free them.
  */
 
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_mbuf.h>
@@ -222,6 +223,39 @@ pfrag_mbuf_build(struct rte_mempool *mp, void *frag, rte_iova_t iova, uint32_t f
 	m->next = NULL;
 	m->tx_offload = 0;
 	m->priv_size = 0;
+	return m;
+}
+
+/** Bytes of an mbuf that pfrag_mbuf_build_from() copies from its template. */
+#define PFRAG_MBUF_TMPL_LEN offsetof(struct rte_mbuf, dynfield1)
+
+/**
+ * Make @p tmpl the template of the mbufs pfrag_mbuf_build() would build in
+ * fragments of @p frag_size bytes for @p mp: everything but the addresses
+ * is the same for all of them. For a refill of many fragments of one size.
+ */
+static inline void
+pfrag_mbuf_template(struct rte_mbuf *tmpl, struct rte_mempool *mp, uint32_t frag_size)
+{
+	memset(tmpl, 0, sizeof(*tmpl));
+	pfrag_mbuf_build(mp, tmpl, RTE_BAD_IOVA, frag_size);
+}
+
+/**
+ * pfrag_mbuf_build() from a template of pfrag_mbuf_template(): the same
+ * mbuf, written as a copy of the template's first PFRAG_MBUF_TMPL_LEN bytes
+ * (wide stores, a third as many as field by field) and the addresses.
+ * The fragments' mbuf lines are usually out of the cache when a driver
+ * refills its ring, so fewer stores wait for them.
+ */
+static __rte_always_inline struct rte_mbuf *
+pfrag_mbuf_build_from(const struct rte_mbuf *tmpl, void *frag, rte_iova_t iova)
+{
+	struct rte_mbuf *m = (struct rte_mbuf *)frag;
+
+	memcpy(m, tmpl, PFRAG_MBUF_TMPL_LEN);
+	m->buf_addr = m + 1;
+	rte_mbuf_iova_set(m, iova == RTE_BAD_IOVA ? RTE_BAD_IOVA : iova + sizeof(*m));
 	return m;
 }
 
