@@ -6,10 +6,10 @@
  * cache is drained, so that the teardown is what returns the pages. Then:
  * - bulk drain: pfrag_drain_bulk() over the ring in slot order, one atomic
  *   operation per run of fragments on one page;
- * - the driver's reclaim: the ring in the order an RX queue leaves it after
- *   traffic (its free ids are a stack, so each refill burst fills its slots
- *   in reverse), handed to pfrag_drain_bulk() 64 slots at a time, as
- *   vfrag_rx_reclaim() does;
+ * - the driver's reclaim: the slots as an RX queue leaves them after traffic
+ *   (its free ids are a stack, so each refill burst fills its slots in
+ *   reverse), walked, cleared and handed to pfrag_drain_bulk() 64 fragments
+ *   at a time, as vfrag_rx_reclaim() does;
  * - the anchor: one pfrag_free() per fragment, one atomic each.
  * Figures: time per teardown (median of the repeats) and atomic operations
  * on page counts per teardown (pfrag_drain_bulk()'s count of drains; for the
@@ -45,6 +45,16 @@ static const char *const method_name[NB_METHODS] = {
 
 static void *ring[MAX_RING];
 
+/* An RX queue's slot, as the driver keeps it (struct vfrag_rx_slot). */
+struct slot {
+	void *frag;
+	rte_iova_t iova;
+	uint32_t len;
+	uint32_t fsize;
+};
+
+static struct slot slots[MAX_RING];
+
 static int
 fill_ring(struct pfrag_pool *pool, uint32_t buf, unsigned int n)
 {
@@ -64,22 +74,46 @@ fill_ring(struct pfrag_pool *pool, uint32_t buf, unsigned int n)
 }
 
 /*
- * The slot order an RX queue leaves after traffic: used ids go onto a stack
- * and each refill burst pops them, so every burst's slots are filled last
- * to first.
+ * The slots an RX queue holds after traffic: used ids go onto a stack and
+ * each refill burst pops them, so every burst's slots are filled last to
+ * first.
  */
 static void
-ring_as_after_traffic(unsigned int n)
+slots_as_after_traffic(unsigned int n)
 {
-	unsigned int b, lo, hi;
-	void *t;
+	unsigned int b, k, last;
 
-	for (b = 0; b < n; b += REFILL)
-		for (lo = b, hi = RTE_MIN(b + REFILL, n) - 1; lo < hi; lo++, hi--) {
-			t = ring[lo];
-			ring[lo] = ring[hi];
-			ring[hi] = t;
+	for (b = 0; b < n; b += REFILL) {
+		last = RTE_MIN(b + REFILL, n) - 1;
+		for (k = b; k <= last; k++)
+			slots[k] = (struct slot){ .frag = ring[b + last - k], .len = 1,
+						  .fsize = 1 };
+	}
+}
+
+/*
+ * The driver's reclaim (vfrag_rx_reclaim()): walk the slots, take each
+ * posted fragment and clear the slot, hand them over 64 at a time.
+ */
+static unsigned int
+reclaim_slots(unsigned int n)
+{
+	void *chunk[RECLAIM_CHUNK];
+	unsigned int i, k = 0, drains = 0;
+
+	for (i = 0; i < n; i++) {
+		if (slots[i].frag == NULL)
+			continue;
+		chunk[k++] = slots[i].frag;
+		slots[i].frag = NULL;
+		if (k == RECLAIM_CHUNK) {
+			drains += pfrag_drain_bulk(chunk, k);
+			k = 0;
 		}
+	}
+	if (k > 0)
+		drains += pfrag_drain_bulk(chunk, k);
+	return drains;
 }
 
 /* One teardown of @p n fragments; its atomic operations in @p atomics. */
@@ -95,15 +129,14 @@ teardown(enum method m, struct pfrag_pool *pool, unsigned int n, unsigned int *a
 		for (i = 0; i < n; i++)
 			*atomics += mine == NULL || pfrag_virt2page(ring[i]) != mine->page;
 	if (m == RECLAIM)
-		ring_as_after_traffic(n);
+		slots_as_after_traffic(n);
 	t0 = rte_rdtsc_precise();
 	switch (m) {
 	case BULK:
 		*atomics = pfrag_drain_bulk(ring, n);
 		break;
 	case RECLAIM:
-		for (i = 0; i < n; i += RECLAIM_CHUNK)
-			*atomics += pfrag_drain_bulk(&ring[i], RTE_MIN(RECLAIM_CHUNK, n - i));
+		*atomics = reclaim_slots(n);
 		break;
 	default:
 		for (i = 0; i < n; i++)
@@ -167,7 +200,8 @@ bench_drain(struct bench_table *t, const struct bench_drain_cfg *cfg)
 				break;
 			for (m = BULK; m <= RECLAIM; m++) {
 				snprintf(name, sizeof(name), "%4u x %4u B, %s", cfg->rings[i],
-					 cfg->buf_sizes[b], m == BULK ? "bulk drain" : "PMD reclaim");
+					 cfg->buf_sizes[b],
+					 m == BULK ? "bulk drain" : "PMD reclaim");
 				row = bench_add(t, group, name, method_name[m],
 						method_name[ONE_BY_ONE], cfg->rings[i], us[m],
 						us[ONE_BY_ONE]);

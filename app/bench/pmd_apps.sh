@@ -23,7 +23,8 @@
 # usage: app/bench/pmd_apps.sh --build DIR --out DIR [--secs N] [--runs N] [--perf] [CONFIG...]
 #   --perf  also record a CPU-clock profile of the application over each
 #           window (Linux perf): DIR/pmd_apps-logs/<config>-<run>.perf.data, and
-#           its top symbols in <config>-<run>.perf.txt
+#           its top symbols in <config>-<run>.perf.txt. perf takes CPU time in
+#           the window, so those runs go to DIR/pmd_apps-perf.csv instead.
 # Writes DIR/pmd_apps.csv: config,run,packets,secs,cycles_per_packet
 # (cycles -1 when the application does not report them) and the logs of the
 # last run in DIR/pmd_apps-logs/. Exit: 0, 1 (a run failed), 77 (no testpmd,
@@ -172,6 +173,10 @@ start_app() { # config log
 }
 
 csv=$out/pmd_apps.csv
+if [ "$perf" = 1 ]; then
+	command -v perf >/dev/null || { say "FAIL: --perf needs Linux perf (package linux-perf)"; exit 1; }
+	csv=$out/pmd_apps-perf.csv
+fi
 echo "config,run,packets,secs,cycles_per_packet" >"$csv"
 status=0
 for ((r = 1; r <= runs; r++)); do
@@ -203,7 +208,7 @@ for ((r = 1; r <= runs; r++)); do
 		t1=$(date +%s.%N)
 		p1=$(peer_rx "$peer_log")
 		if [ -n "$perf_pid" ]; then
-			wait "$perf_pid"
+			wait "$perf_pid" || say "perf record failed for $c run $r"
 			perf report -i "$out/pmd_apps-logs/$c-$r.perf.data" --stdio --no-children --sort dso,symbol \
 				2>/dev/null | grep -v '^#' | grep -v '^$' | head -40 \
 				>"$out/pmd_apps-logs/$c-$r.perf.txt"

@@ -115,14 +115,10 @@ bench_pmd_tx(uint16_t port, struct rte_mempool *mp, const uint16_t *lens,
 	return n / ((double)(t1 - t0) / hz) / 1e6;
 }
 
-/*
- * One direction: what came in on @p in goes out on @p out; packets sent on.
- * The cycles of a poll that returned packets are added to @p busy.
- */
+/* One direction: what came in on @p in goes out on @p out; packets sent on. */
 static inline uint16_t
-fwd_one(uint16_t in, uint16_t out, uint64_t *busy)
+fwd_one(uint16_t in, uint16_t out)
 {
-	uint64_t t = rte_get_timer_cycles();
 	struct rte_mbuf *pkts[BURST];
 	uint16_t nb = rte_eth_rx_burst(in, 0, pkts, BURST), tx;
 
@@ -131,7 +127,6 @@ fwd_one(uint16_t in, uint16_t out, uint64_t *busy)
 	tx = rte_eth_tx_burst(out, 0, pkts, nb);
 	if (unlikely(tx < nb))
 		rte_pktmbuf_free_bulk(&pkts[tx], nb - tx);
-	*busy += rte_get_timer_cycles() - t;
 	return tx;
 }
 
@@ -144,14 +139,19 @@ bench_pmd_fwd(const uint16_t ports[2], double secs)
 	/* The traffic the peer injects takes a moment to come round. */
 	end = rte_get_timer_cycles() + 10 * hz;
 	while (got == 0 && rte_get_timer_cycles() < end)
-		got = fwd_one(ports[0], ports[1], &busy) + fwd_one(ports[1], ports[0], &busy);
+		got = fwd_one(ports[0], ports[1]) + fwd_one(ports[1], ports[0]);
 	if (got == 0)
 		return 0;
-	busy = 0;
 	t0 = rte_get_timer_cycles();
 	end = t0 + (uint64_t)(secs * hz);
-	while ((t1 = rte_get_timer_cycles()) < end)
-		n += fwd_one(ports[0], ports[1], &busy) + fwd_one(ports[1], ports[0], &busy);
+	/* Busy: the rounds over both ports that moved packets. */
+	while ((t1 = rte_get_timer_cycles()) < end) {
+		got = fwd_one(ports[0], ports[1]) + fwd_one(ports[1], ports[0]);
+		if (got == 0)
+			continue;
+		n += got;
+		busy += rte_get_timer_cycles() - t1;
+	}
 	last_busy_share = t1 > t0 ? (double)busy / (t1 - t0) : -1;
 	return n / ((double)(t1 - t0) / hz) / 1e6;
 }
@@ -216,15 +216,20 @@ measure(const struct bench_pmd_cfg *cfg, const struct workload *w, struct bench_
 {
 	unsigned int nb_ports = w->kind == FWD ? 2 : 1, i;
 	char name[2][40], args[320], sock[240];
+	const char *extra;
 	uint16_t ports[2];
 	double mpps = -1, mean = 0;
 
 	for (i = 0; i < nb_ports; i++) {
 		snprintf(name[i], sizeof(name[i]), "%s%u", drv_name[which], 7 + i);
 		bench_peer_sock(peer, i, sock, sizeof(sock));
-		snprintf(args, sizeof(args), "path=%s,queue_size=%u%s%s", sock, cfg->ring,
-			 which == 0 && cfg->ours_devargs != NULL && cfg->ours_devargs[0] != '\0' ?
-			 "," : "", which == 0 && cfg->ours_devargs != NULL ? cfg->ours_devargs : "");
+		extra = which == OURS && cfg->ours_devargs != NULL ? cfg->ours_devargs : "";
+		if (snprintf(args, sizeof(args), "path=%s,queue_size=%u%s%s", sock, cfg->ring,
+			     extra[0] != '\0' ? "," : "", extra) >= (int)sizeof(args)) {
+			printf("pmd: devargs too long: %s\n", extra);
+			nb_ports = i;
+			goto out;
+		}
 		if (bench_port_create(name[i], args, mp, cfg->ring, 1, &ports[i]) != 0 ||
 		    bench_wait_link(ports[i], 20000) != 0) {
 			printf("pmd: %s: no link against the peer (log %s)\n", name[i], peer->log);
@@ -257,7 +262,7 @@ measure(const struct bench_pmd_cfg *cfg, const struct workload *w, struct bench_
 	}
 out:
 	for (i = 0; i < nb_ports; i++) {
-		if (which == 0 && mpps >= 0)
+		if (which == OURS && mpps >= 0)
 			print_port_events(name[i], ports[i]);
 		bench_port_remove(name[i]);
 	}
@@ -407,6 +412,9 @@ bench_pmd(struct bench_table *t, const struct bench_pmd_cfg *cfg)
 	bench_table_init(t, "pmd", "virtio_frag against net_virtio_user, distro testpmd "
 			 "net_vhost peer, median of alternating runs", "Mpps", "cycles/pkt",
 			 "traffic (mean frame bytes)");
+	if (cfg->ours_devargs != NULL && cfg->ours_devargs[0] != '\0')
+		snprintf(t->title, sizeof(t->title), "virtio_frag (%s) against net_virtio_user, "
+			 "distro testpmd net_vhost peer", cfg->ours_devargs);
 	t->higher_better = 1;
 	t->logx = 1;
 	snprintf(t->xtics, sizeof(t->xtics), "'64 B' 64, 'IMIX' %.1f", IMIX_X);

@@ -338,7 +338,7 @@ test_drain(void)
 	TEST_ASSERT_EQUAL(pfrag_pool_frags_out(pool), 1, "out after the drain");
 	pfrag_free(frags[k - 1]);
 
-	/* A teardown's way: many fragments, sorted, one drain per page. */
+	/* Many fragments in address order: one drain per page. */
 	for (i = 0; i < 100; i++) {
 		frags[i] = pfrag_cache_alloc(&cache, 1000, 64);
 		TEST_ASSERT_NOT_NULL(frags[i], "alloc %u", i);

@@ -244,7 +244,7 @@ pfrag_mbuf_template(struct rte_mbuf *tmpl, struct rte_mempool *mp, uint32_t frag
 /**
  * pfrag_mbuf_build() from a template of pfrag_mbuf_template(): the same
  * mbuf, written as a copy of the template's first PFRAG_MBUF_TMPL_LEN bytes
- * (wide stores, a third as many as field by field) and the addresses.
+ * (wide stores: with the addresses, 8 stores where field by field takes 12).
  * The fragments' mbuf lines are usually out of the cache when a driver
  * refills its ring, so fewer stores wait for them.
  */
