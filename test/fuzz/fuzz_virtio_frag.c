@@ -228,9 +228,7 @@ fz_vq_start(struct fz *f, struct virtio_frag_vq *vq)
 	memset(&vq->stats, 0, sizeof(vq->stats));
 	if (!vq->is_tx) {
 		vq->rx_buf_size = f->hw.args.rx_buf_size;
-		vq->rx_win_max = RTE_ETHER_MAX_LEN;
-		vq->rx_prev_max = RTE_ETHER_MAX_LEN;
-		vq->rx_win_pkts = 0;
+		virtio_frag_rx_room_reset(vq);
 	}
 	FZ_ASSERT(virtio_frag_vq_reset(vq) == 0, "queue reset");
 	return vq;

@@ -288,6 +288,14 @@ int virtio_frag_vq_reset(struct virtio_frag_vq *vq);
 void virtio_frag_vq_reclaim(struct virtio_frag_vq *vq);
 /** Data room of the next RX buffers. */
 uint32_t virtio_frag_rx_room(const struct virtio_frag_vq *vq);
+/** Forget the lengths seen: adaptive buffers start again from a full-size frame. */
+static inline void
+virtio_frag_rx_room_reset(struct virtio_frag_vq *vq)
+{
+	vq->rx_win_max = RTE_ETHER_MAX_LEN;
+	vq->rx_prev_max = RTE_ETHER_MAX_LEN;
+	vq->rx_win_pkts = 0;
+}
 /**
  * Smallest data room with which the largest frame of @p mtu fits in
  * VFRAG_RX_FLOOR_CHAIN buffers and in a ring of @p nb_desc buffers.

@@ -227,10 +227,7 @@ virtio_frag_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_de
 		return -ENOMEM;
 	}
 	vq->rx_buf_size = hw->args.rx_buf_size;
-	/* Start from a full-size frame and adapt from there. */
-	vq->rx_win_max = RTE_ETHER_MAX_LEN;
-	vq->rx_prev_max = RTE_ETHER_MAX_LEN;
-	vq->rx_win_pkts = 0;
+	virtio_frag_rx_room_reset(vq);
 	/* Features are not negotiated yet: start checks again with them. */
 	if (virtio_frag_rx_room_check(vq, hw->args.mrg_rxbuf) < 0) {
 		vfrag_vq_free(hw, vq);
